@@ -1,0 +1,139 @@
+/* bitcoins.c: the /v1/bitcoins resource.
+ *
+ *   GET, HEAD  200 the total as a decimal integer, no trailing newline;
+ *              {"bitcoins":N} when the client prefers application/json
+ *   POST       ?bitcoins=N adds N (1..2^53-1) atomically: 204
+ *              400 bad amount, 409 total would overflow, 422 reused
+ *              Idempotency-Key with another amount
+ *   other      405 with Allow
+ *   Redis down or slow: 503 with Retry-After, never a hang. */
+#include <stdio.h>
+#include <string.h>
+
+#include "accept.h"
+#include "amount.h"
+#include "cgi.h"
+#include "log.h"
+#include "serve.h"
+#include "store.h"
+
+#define TOTAL_TEXT_MAX 32
+#define TOTAL_JSON_MAX 48
+#define IDEMPOTENCY_KEY_LENGTH_MAX 255
+
+/* Answers a Redis failure with the status and message it deserves. */
+static void reply_store_error(const struct request *request,
+                              enum store_status status)
+{
+	switch (status) {
+	case STORE_OVERFLOW:
+		reply_error(request, 409, "this deposit would take the total past 9223372036854775807; nothing was added");
+		break;
+	case STORE_KEY_REUSED:
+		reply_error(request, 422, "this Idempotency-Key was already used with a different amount; nothing was added; use a new key for a new deposit");
+		break;
+	case STORE_NOT_INTEGER:
+		reply_error(request, 500, "the stored total is not an integer; nothing was changed; an operator must repair the Redis key bitcoins");
+		break;
+	case STORE_AUTH_REJECTED:
+		reply_error(request, 503, "Redis unavailable: it rejected our credentials; an operator must check REDIS_PASSWORD");
+		break;
+	case STORE_UNAVAILABLE:
+	case STORE_OK:
+		reply_error(request, 503, "Redis unavailable: it did not answer in time; try again shortly");
+		break;
+	}
+}
+
+/* GET and HEAD: the total, as plain text unless JSON is preferred. */
+static void send_total(const struct request *request, struct store *store)
+{
+	char text[TOTAL_TEXT_MAX], json[TOTAL_JSON_MAX];
+	struct reply reply = { 200, "text/plain; charset=utf-8", text, NULL };
+	enum store_status status;
+	long long total;
+
+	status = store_total(store, &total);
+	if (status != STORE_OK) {
+		reply_store_error(request, status);
+		return;
+	}
+	snprintf(text, sizeof(text), "%lld", total);
+	if (accept_prefers_json(request->accept)) {
+		snprintf(json, sizeof(json), "{\"bitcoins\":%lld}", total);
+		reply.content_type = "application/json";
+		reply.body = json;
+	}
+	reply_send(request, &reply);
+}
+
+/* Tells whether an Idempotency-Key is 1 to 255 visible ASCII characters. */
+static bool is_valid_idempotency_key(const char *key)
+{
+	size_t length = strlen(key), i;
+
+	for (i = 0; i < length; i++)
+		if (key[i] < '!' || key[i] > '~')
+			return false;
+	return length >= 1 && length <= IDEMPOTENCY_KEY_LENGTH_MAX;
+}
+
+/* Performs the deposit, once per Idempotency-Key when the client sent one. */
+static enum store_status add_amount(const struct request *request,
+                                    struct store *store, long long amount,
+                                    long long *total, bool *replayed)
+{
+	*replayed = false;
+	if (request->idempotency_key == NULL)
+		return store_deposit(store, amount, total);
+	return store_deposit_once(store, request->idempotency_key, amount,
+	                          total, replayed);
+}
+
+/* POST: validates the amount, adds it, and logs the deposit. */
+static void deposit(const struct request *request, struct store *store)
+{
+	struct reply done = { 204, NULL, NULL, NULL };
+	enum amount_status parsed;
+	enum store_status status;
+	long long amount = 0, total = 0;
+	bool replayed;
+
+	parsed = amount_from_query(request->query, strlen(request->query),
+	                           &amount);
+	if (parsed != AMOUNT_OK) {
+		reply_error(request, 400, amount_error(parsed));
+		return;
+	}
+	if (request->idempotency_key != NULL &&
+	    !is_valid_idempotency_key(request->idempotency_key)) {
+		reply_error(request, 400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+		return;
+	}
+	status = add_amount(request, store, amount, &total, &replayed);
+	if (status != STORE_OK) {
+		reply_store_error(request, status);
+		return;
+	}
+	if (replayed)
+		done.extra_header = "Idempotent-Replayed: true";
+	else
+		log_line("deposit amount=%lld total=%lld", amount, total);
+	reply_send(request, &done);
+}
+
+/* The /v1/bitcoins contract: read the total, deposit, or 405. */
+static void bitcoins(const struct request *request, struct store *store)
+{
+	if (request_is_read(request))
+		send_total(request, store);
+	else if (request_is(request, "POST"))
+		deposit(request, store);
+	else
+		reply_not_allowed(request, "Allow: GET, HEAD, POST");
+}
+
+int main(void)
+{
+	return serve(bitcoins);
+}

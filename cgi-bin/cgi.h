@@ -1,0 +1,48 @@
+/* cgi.h: the CGI/1.1 side of a request: what lighttpd tells us about it, and
+ * the response we write back. Works the same under CGI and FastCGI. */
+#ifndef MONEYBANK_CGI_H
+#define MONEYBANK_CGI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define REQUEST_PATH_MAX 64
+
+struct request {
+	const char *method;          /* REQUEST_METHOD */
+	char path[REQUEST_PATH_MAX]; /* the public path that was routed to us */
+	const char *query;           /* QUERY_STRING, "" when absent */
+	const char *accept;          /* Accept header, "" when absent */
+	const char *idempotency_key; /* Idempotency-Key header, NULL when absent */
+	bool head;                   /* HEAD: answer as GET, without a body */
+};
+
+/* The parts of a response; a NULL content_type means no body. */
+struct reply {
+	int status;
+	const char *content_type;
+	const char *body;
+	const char *extra_header; /* one complete "Name: value" line, or NULL */
+};
+
+/* Reads the current request from the CGI environment. */
+void request_read(struct request *request);
+
+/* Tells whether the request uses the given method. */
+bool request_is(const struct request *request, const char *method);
+
+/* Tells whether the request is a GET or a HEAD. */
+bool request_is_read(const struct request *request);
+
+/* Writes a complete CGI response to stdout. */
+void reply_send(const struct request *request, const struct reply *reply);
+
+/* Writes a JSON error {"error":message}; message is a constant without
+ * quotes or backslashes. A 503 also says when to retry. */
+void reply_error(const struct request *request, int status,
+                 const char *message);
+
+/* Writes a 405 JSON error; allow is the whole "Allow: ..." header line. */
+void reply_not_allowed(const struct request *request, const char *allow);
+
+#endif

@@ -1,0 +1,19 @@
+/* config.h: the settings both CGIs read from the environment, once, at start. */
+#ifndef MONEYBANK_CONFIG_H
+#define MONEYBANK_CONFIG_H
+
+#include <sys/time.h>
+
+struct config {
+	const char *redis_host;
+	int redis_port;
+	const char *redis_password; /* NULL when unset or empty: no AUTH is sent */
+	struct timeval redis_timeout;
+	long idempotency_ttl_s;
+};
+
+/* Fills config from the environment. Returns NULL when every value is valid,
+ * otherwise a constant message naming the variable that is wrong. */
+const char *config_load(struct config *config);
+
+#endif

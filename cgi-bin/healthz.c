@@ -1,0 +1,38 @@
+/* healthz.c: the probes.
+ *
+ *   GET, HEAD /healthz  readiness: 200 "OK" when Redis answers PING in
+ *                       time, else 503 {"error":"Redis unavailable..."}
+ *   GET, HEAD /livez    liveness: 200 "OK", without touching Redis, so a
+ *                       Redis outage never restarts every backend
+ *   other methods       405 with Allow */
+#include <string.h>
+
+#include "cgi.h"
+#include "serve.h"
+#include "store.h"
+
+/* Answers 200 with the body "OK". */
+static void reply_ok(const struct request *request)
+{
+	struct reply ok = { 200, "text/plain; charset=utf-8", "OK", NULL };
+
+	reply_send(request, &ok);
+}
+
+/* The probe contract: liveness alone, or readiness through Redis. */
+static void healthz(const struct request *request, struct store *store)
+{
+	if (!request_is_read(request))
+		reply_not_allowed(request, "Allow: GET, HEAD");
+	else if (strcmp(request->path, "/livez") == 0)
+		reply_ok(request);
+	else if (store_ping(store) == STORE_OK)
+		reply_ok(request);
+	else
+		reply_error(request, 503, "Redis unavailable: it did not answer PING in time");
+}
+
+int main(void)
+{
+	return serve(healthz);
+}

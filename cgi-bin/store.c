@@ -1,0 +1,262 @@
+/* store.c: talks to Redis through hiredis. Timeouts bound every connect and
+ * every reply, so a Redis that is down or hung costs a bounded wait and an
+ * honest "unavailable", never a hang. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+#define TOTAL_KEY "bitcoins"
+#define IDEMPOTENCY_PREFIX "idempotency:"
+#define NUMBER_MAX 24
+#define IDEMPOTENCY_KEY_MAX 320
+
+/* Checks the key, adds the amount and records the key, atomically. Replies
+ * {0, total} for a deposit, {1, 0} for a replay, {2, 0} for another amount.
+ * An INCRBY error aborts the script before anything is recorded. */
+static const char deposit_once_script[] =
+	"local seen = redis.call('GET', KEYS[2])\n"
+	"if seen then\n"
+	"  if seen == ARGV[1] then return {1, 0} end\n"
+	"  return {2, 0}\n"
+	"end\n"
+	"local total = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
+	"redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])\n"
+	"return {0, total}\n";
+
+void store_init(struct store *store, const struct config *config)
+{
+	store->config = config;
+	store->redis = NULL;
+	store->authenticated = false;
+}
+
+void store_close(struct store *store)
+{
+	if (store->redis != NULL)
+		redisFree(store->redis);
+	store->redis = NULL;
+	store->authenticated = false;
+}
+
+/* Drops a connection that failed, logging why, so the next use reconnects. */
+static void store_drop(struct store *store, const char *why)
+{
+	log_line("redis %s:%d: %s", store->config->redis_host,
+	         store->config->redis_port, why);
+	store_close(store);
+}
+
+/* Opens the connection if there is none. Returns false when Redis cannot be
+ * reached within the timeout. */
+static bool store_connect(struct store *store)
+{
+	const struct config *config = store->config;
+
+	if (store->redis != NULL)
+		return true;
+	store->redis = redisConnectWithTimeout(config->redis_host,
+	                                       config->redis_port,
+	                                       config->redis_timeout);
+	if (store->redis == NULL) {
+		log_line("redis %s:%d: out of memory", config->redis_host,
+		         config->redis_port);
+		return false;
+	}
+	if (store->redis->err != 0) {
+		store_drop(store, store->redis->errstr);
+		return false;
+	}
+	if (redisSetTimeout(store->redis, config->redis_timeout) != REDIS_OK) {
+		store_drop(store, "cannot set the reply timeout");
+		return false;
+	}
+	return true;
+}
+
+/* Tells whether a command was refused because we are not authenticated. */
+static bool is_auth_refusal(const redisReply *reply)
+{
+	return reply->type == REDIS_REPLY_ERROR &&
+	       strncmp(reply->str, "NOAUTH", 6) == 0;
+}
+
+/* Reads one pending reply. Returns it, or NULL with the connection dropped
+ * when Redis failed to answer in time. */
+static redisReply *store_read(struct store *store)
+{
+	redisReply *reply = NULL;
+
+	if (redisGetReply(store->redis, (void **)&reply) != REDIS_OK) {
+		store_drop(store, store->redis->errstr);
+		return NULL;
+	}
+	return reply;
+}
+
+/* Reads the reply to a pipelined AUTH. Returns false when Redis did not
+ * answer; a refused AUTH is only logged, because the command after it
+ * already ran or was refused, and its own reply tells which. */
+static bool store_read_auth(struct store *store)
+{
+	redisReply *reply = store_read(store);
+
+	if (reply == NULL)
+		return false;
+	if (reply->type == REDIS_REPLY_ERROR)
+		log_line("redis refused AUTH: %s", reply->str);
+	else
+		store->authenticated = true;
+	freeReplyObject(reply);
+	return true;
+}
+
+/* Runs one command. On a new connection with a password, AUTH goes in the
+ * same write as the command, which saves a round trip per request. Returns
+ * the reply, or NULL with *status saying why there is none. */
+static redisReply *store_run(struct store *store, int argc, const char **argv,
+                             enum store_status *status)
+{
+	redisReply *reply;
+	bool send_auth;
+
+	*status = STORE_UNAVAILABLE;
+	if (!store_connect(store))
+		return NULL;
+	send_auth = store->config->redis_password != NULL &&
+	            !store->authenticated;
+	if (send_auth)
+		redisAppendCommand(store->redis, "AUTH %s",
+		                   store->config->redis_password);
+	redisAppendCommandArgv(store->redis, argc, argv, NULL);
+	if (send_auth && !store_read_auth(store))
+		return NULL;
+	reply = store_read(store);
+	if (reply != NULL && is_auth_refusal(reply)) {
+		*status = STORE_AUTH_REJECTED;
+		store_drop(store, reply->str);
+		freeReplyObject(reply);
+		return NULL;
+	}
+	if (reply != NULL)
+		*status = STORE_OK;
+	return reply;
+}
+
+/* Classifies an error reply from INCRBY or the deposit script. */
+static enum store_status deposit_error(const redisReply *reply)
+{
+	if (strstr(reply->str, "overflow") != NULL)
+		return STORE_OVERFLOW;
+	log_line("redis refused the deposit: %s", reply->str);
+	return STORE_NOT_INTEGER;
+}
+
+/* Parses a stored total strictly: an optional minus sign, then digits. */
+static bool parse_total(const char *text, long long *total)
+{
+	char *end;
+
+	errno = 0;
+	*total = strtoll(text, &end, 10);
+	return errno == 0 && end != text && *end == '\0' &&
+	       (text[0] == '-' || (text[0] >= '0' && text[0] <= '9'));
+}
+
+enum store_status store_ping(struct store *store)
+{
+	const char *argv[] = { "PING" };
+	enum store_status status;
+	redisReply *reply = store_run(store, 1, argv, &status);
+
+	if (reply == NULL)
+		return status;
+	if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "PONG") != 0)
+		status = STORE_UNAVAILABLE;
+	freeReplyObject(reply);
+	return status;
+}
+
+enum store_status store_total(struct store *store, long long *total)
+{
+	const char *argv[] = { "GET", TOTAL_KEY };
+	enum store_status status;
+	redisReply *reply = store_run(store, 2, argv, &status);
+
+	if (reply == NULL)
+		return status;
+	*total = 0;
+	if (reply->type == REDIS_REPLY_STRING && !parse_total(reply->str, total))
+		status = STORE_NOT_INTEGER;
+	else if (reply->type != REDIS_REPLY_STRING &&
+	         reply->type != REDIS_REPLY_NIL)
+		status = STORE_NOT_INTEGER;
+	freeReplyObject(reply);
+	return status;
+}
+
+enum store_status store_deposit(struct store *store, long long amount,
+                                long long *total)
+{
+	char amount_text[NUMBER_MAX];
+	const char *argv[] = { "INCRBY", TOTAL_KEY, amount_text };
+	enum store_status status;
+	redisReply *reply;
+
+	snprintf(amount_text, sizeof(amount_text), "%lld", amount);
+	reply = store_run(store, 3, argv, &status);
+	if (reply == NULL)
+		return status;
+	if (reply->type == REDIS_REPLY_INTEGER)
+		*total = reply->integer;
+	else if (reply->type == REDIS_REPLY_ERROR)
+		status = deposit_error(reply);
+	else
+		status = STORE_NOT_INTEGER;
+	freeReplyObject(reply);
+	return status;
+}
+
+/* Reads the script's {outcome, total} reply. */
+static enum store_status deposit_once_outcome(const redisReply *reply,
+                                              long long *total,
+                                              bool *replayed)
+{
+	if (reply->type == REDIS_REPLY_ERROR)
+		return deposit_error(reply);
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER ||
+	    reply->element[1]->type != REDIS_REPLY_INTEGER)
+		return STORE_NOT_INTEGER;
+	*replayed = reply->element[0]->integer == 1;
+	*total = reply->element[1]->integer;
+	return reply->element[0]->integer == 2 ? STORE_KEY_REUSED : STORE_OK;
+}
+
+enum store_status store_deposit_once(struct store *store, const char *key,
+                                     long long amount, long long *total,
+                                     bool *replayed)
+{
+	char amount_text[NUMBER_MAX], ttl_text[NUMBER_MAX];
+	char record_key[IDEMPOTENCY_KEY_MAX];
+	const char *argv[] = { "EVAL", deposit_once_script, "2", TOTAL_KEY,
+	                       record_key, amount_text, ttl_text };
+	enum store_status status;
+	redisReply *reply;
+
+	snprintf(amount_text, sizeof(amount_text), "%lld", amount);
+	snprintf(ttl_text, sizeof(ttl_text), "%ld",
+	         store->config->idempotency_ttl_s);
+	snprintf(record_key, sizeof(record_key), "%s%s", IDEMPOTENCY_PREFIX, key);
+	*replayed = false;
+	reply = store_run(store, 7, argv, &status);
+	if (reply == NULL)
+		return status;
+	status = deposit_once_outcome(reply, total, replayed);
+	freeReplyObject(reply);
+	return status;
+}

@@ -1,0 +1,53 @@
+/* store.h: the bitcoin total in Redis. Every change is one atomic Redis
+ * command, so concurrent deposits on any number of replicas all count. */
+#ifndef MONEYBANK_STORE_H
+#define MONEYBANK_STORE_H
+
+#include <stdbool.h>
+
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+
+enum store_status {
+	STORE_OK,
+	STORE_UNAVAILABLE,   /* Redis did not answer in time, or not at all */
+	STORE_AUTH_REJECTED, /* Redis refused our password, or wants one */
+	STORE_OVERFLOW,      /* the total would pass 2^63-1; nothing changed */
+	STORE_NOT_INTEGER,   /* the stored total is not an integer */
+	STORE_KEY_REUSED,    /* an idempotency key came back with another amount */
+};
+
+/* A connection to Redis, opened on first use and kept until it fails, so
+ * that a FastCGI process reuses it and a CGI opens one only when needed. */
+struct store {
+	const struct config *config;
+	redisContext *redis;
+	bool authenticated;
+};
+
+/* Prepares a store; no connection is made yet. */
+void store_init(struct store *store, const struct config *config);
+
+/* Closes the connection, if any. */
+void store_close(struct store *store);
+
+/* Checks that Redis answers PING with PONG. */
+enum store_status store_ping(struct store *store);
+
+/* Reads the total; a total never written is 0. */
+enum store_status store_total(struct store *store, long long *total);
+
+/* Adds amount to the total with INCRBY and returns the new total. */
+enum store_status store_deposit(struct store *store, long long amount,
+                                long long *total);
+
+/* Adds amount once per idempotency key: a key seen before with the same
+ * amount sets *replayed and changes nothing; with another amount it gives
+ * STORE_KEY_REUSED. The check, the deposit and the record are one Lua
+ * script, so concurrent retries on different replicas count once. */
+enum store_status store_deposit_once(struct store *store, const char *key,
+                                     long long amount, long long *total,
+                                     bool *replayed);
+
+#endif

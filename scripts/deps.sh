@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the named groups need and that are missing.
+# As root it uses apt-get, with services kept from starting; otherwise it prints
+# the exact command to run and fails, so nothing is ever installed by hand.
+set -euo pipefail
+
+# One row per group: name, then the Debian packages it needs.
+declare -A GROUP_PACKAGES=(
+	[build]="gcc make libc6-dev libhiredis-dev libfcgi-dev"
+	[run]="lighttpd redis-server curl"
+	[test]="bats bats-support bats-assert valgrind clang libclang-rt-14-dev shellcheck procps"
+	[container]="podman buildah runc debootstrap netavark iptables"
+)
+
+# Prints the packages of the given groups, one per line, without repeats.
+packages_of_groups() {
+	local group
+	for group in "$@"; do
+		if [[ -z "${GROUP_PACKAGES[$group]+set}" ]]; then
+			echo "deps.sh: unknown group '$group' (known: ${!GROUP_PACKAGES[*]})" >&2
+			exit 2
+		fi
+		tr ' ' '\n' <<<"${GROUP_PACKAGES[$group]}"
+	done | sort -u
+}
+
+# Succeeds when the Debian package is installed.
+is_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Installs packages with apt-get while a policy-rc.d keeps their services from
+# starting: Debian's redis-server and lighttpd would otherwise take 6379 and 80.
+apt_install() {
+	local policy=/usr/sbin/policy-rc.d added_policy=no
+	if [[ ! -e "$policy" ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		added_policy=yes
+	fi
+	local status=0
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "$@"; } || status=$?
+	if [[ "$added_policy" == yes ]]; then
+		rm -f "$policy"
+	fi
+	return "$status"
+}
+
+main() {
+	if [[ $# -eq 0 ]]; then
+		echo "usage: scripts/deps.sh GROUP... (groups: ${!GROUP_PACKAGES[*]})" >&2
+		exit 2
+	fi
+	local missing=() package
+	while read -r package; do
+		is_installed "$package" || missing+=("$package")
+	done < <(packages_of_groups "$@")
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+	if [[ "$(id -u)" -ne 0 ]]; then
+		echo "Missing packages. Install them with:" >&2
+		echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing ${missing[*]}" >&2
+	apt_install "${missing[@]}"
+}
+
+main "$@"

@@ -1,0 +1,134 @@
+# common.bash: helpers every suite shares: free ports, a real redis-server,
+# a real lighttpd with the project's config, and stopping what was started.
+# Each server runs in the foreground of a background job whose pid is kept in
+# a file, so teardown can always find and stop it.
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export REPO_DIR
+
+# Succeeds when something listens on the loopback port.
+port_in_use() {
+	(: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Prints a loopback port that nothing listens on, below the kernel's range
+# of ephemeral ports, which client connections could be holding.
+free_port() {
+	local port low
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	while :; do
+		port=$((low - 12000 + RANDOM % 12000))
+		port_in_use "$port" || break
+	done
+	echo "$port"
+}
+
+# Waits up to $2 seconds (default 5) until the command in $3... succeeds.
+wait_until() {
+	local seconds="$1"
+	shift
+	local deadline=$((SECONDS + seconds))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			echo "gave up after ${seconds}s waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Runs redis-cli on port $1 with password $2 (none when empty).
+redis_cli() {
+	local port="$1" password="$2"
+	shift 2
+	if [[ -n "$password" ]]; then
+		REDISCLI_AUTH="$password" redis-cli -p "$port" "$@"
+	else
+		redis-cli -p "$port" "$@"
+	fi
+}
+
+# Succeeds when the Redis on port $1 (password $2, if any) answers PONG.
+redis_answers() {
+	[[ "$(redis_cli "$1" "${2:-}" ping 2>/dev/null)" == PONG ]]
+}
+
+# Runs redis-cli against the Redis in directory $1.
+redis_cmd() {
+	local dir="$1"
+	shift
+	redis_cli "$(cat "$dir/port")" "$(cat "$dir/password" 2>/dev/null || true)" "$@"
+}
+
+# Starts a redis-server with its data in directory $1, on the port in
+# $1/port (chosen now if the file is absent, so a restart keeps the port).
+# Durable as in production: AOF with fsync before every reply. Extra
+# redis-server arguments follow, e.g. --requirepass.
+redis_start() {
+	local dir="$1"
+	shift
+	mkdir -p "$dir"
+	[[ -f "$dir/port" ]] || free_port >"$dir/port"
+	local port
+	port="$(cat "$dir/port")"
+	redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
+		--appendonly yes --appendfsync always --save '' \
+		"$@" >>"$dir/redis.log" 2>&1 3>&- &
+	echo "$!" >"$dir/pid"
+	if ! wait_until 10 redis_answers "$port" "$(cat "$dir/password" 2>/dev/null || true)"; then
+		tail -5 "$dir/redis.log" >&2
+		return 1
+	fi
+}
+
+# Starts a Redis that requires the password $2.
+redis_start_with_password() {
+	local dir="$1" password="$2"
+	mkdir -p "$dir"
+	printf '%s' "$password" >"$dir/password"
+	redis_start "$dir" --requirepass "$password"
+}
+
+# Starts lighttpd through scripts/serve.sh with state in directory $1, on
+# the port in $1/port, talking to the Redis on port $2. Settings such as
+# BACKEND_MODE, APP_DIR or REDIS_PASSWORD come from the caller's environment.
+backend_start() {
+	local dir="$1" redis_port="$2"
+	mkdir -p "$dir/run"
+	[[ -f "$dir/port" ]] || free_port >"$dir/port"
+	PORT="$(cat "$dir/port")" RUN_DIR="$dir/run" REDIS_HOST=127.0.0.1 \
+		REDIS_PORT="$redis_port" \
+		"$REPO_DIR/scripts/serve.sh" >>"$dir/lighttpd.log" 2>&1 3>&- &
+	echo "$!" >"$dir/pid"
+	if ! wait_until 10 curl -sf "http://127.0.0.1:$(cat "$dir/port")/livez"; then
+		tail -5 "$dir/lighttpd.log" >&2
+		return 1
+	fi
+}
+
+# Prints the base URL of the backend in directory $1.
+backend_url() {
+	echo "http://127.0.0.1:$(cat "$1/port")"
+}
+
+# Stops the process whose pid is in the file $1 with signal $2 (default
+# TERM), and waits for it; after 10 s it is killed.
+stop_pidfile() {
+	local pidfile="$1" signal="${2:-TERM}" pid
+	[[ -f "$pidfile" ]] || return 0
+	pid="$(cat "$pidfile")"
+	rm -f "$pidfile"
+	kill "-$signal" "$pid" 2>/dev/null || return 0
+	if ! wait_until 10 bash -c "! kill -0 $pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+}
+
+# Stops every server whose state lives below directory $1.
+stop_all_below() {
+	local pidfile
+	[[ -d "$1" ]] || return 0
+	while read -r pidfile; do
+		stop_pidfile "$pidfile"
+	done < <(find "$1" -name pid -type f)
+}

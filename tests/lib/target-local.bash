@@ -1,0 +1,25 @@
+# target-local.bash: the contract tests' target when it is a lighttpd and a
+# redis-server started here from the build, in BACKEND_MODE.
+
+# Starts a fresh Redis and a backend, and exports BASE_URL and TARGET_LOG.
+target_start() {
+	TARGET_DIR="$BATS_FILE_TMPDIR/target"
+	export TARGET_DIR
+	redis_start "$TARGET_DIR/redis"
+	backend_start "$TARGET_DIR/backend" "$(cat "$TARGET_DIR/redis/port")"
+	BASE_URL="$(backend_url "$TARGET_DIR/backend")"
+	TARGET_LOG="$TARGET_DIR/backend/lighttpd.log"
+	export BASE_URL TARGET_LOG
+}
+
+# lighttpd buffers its access log for a few seconds; the log file is live,
+# so this only waits for lines to arrive.
+target_log_refresh() {
+	:
+}
+
+# Stops the backend first, then Redis.
+target_stop() {
+	stop_pidfile "$TARGET_DIR/backend/pid" INT
+	stop_pidfile "$TARGET_DIR/redis/pid"
+}

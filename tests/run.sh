@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one line: "N passed, N failed, N skipped".
+# Each suite is one bats file run with some settings; the same contract file
+# runs against several builds, modes and targets. Usage: tests/run.sh [NAME...]
+# runs only the named suites.
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# name|settings|file: one row per suite, in the order they run.
+readonly SUITES='cgi|APP_DIR=build|cgi.bats
+cgi-valgrind|APP_DIR=build CGI_RUNNER=valgrind|cgi.bats
+cgi-sanitize|APP_DIR=build/sanitize|cgi.bats
+http-cgi|BACKEND_MODE=cgi APP_DIR=build|http.bats
+http-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|http.bats
+failures-cgi|BACKEND_MODE=cgi APP_DIR=build|failures.bats
+failures-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|failures.bats'
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+# Runs one suite, prefixes its TAP lines with the suite name, and counts them.
+run_suite() {
+	local name="$1" settings="$2" file="$3" line suite_failed=0
+	local -a env_settings
+	read -r -a env_settings <<<"$settings"
+	echo "# suite $name: $settings bats tests/$file"
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*"# skip"*) SKIPPED=$((SKIPPED + 1)) ;;
+		"ok "*) PASSED=$((PASSED + 1)) ;;
+		"not ok "*) FAILED=$((FAILED + 1)) suite_failed=$((suite_failed + 1)) ;;
+		"# bats exit status "*)
+			# bats failing outside any test (say, in setup_file) is a failure too.
+			if [[ "${line##* }" != 0 && "$suite_failed" -eq 0 ]]; then
+				FAILED=$((FAILED + 1))
+				line="not ok 0 [$name] bats exited with status ${line##* }"
+			else
+				continue
+			fi
+			;;
+		esac
+		if [[ "$line" =~ ^(not\ ok|ok)\ ([0-9]+)\ (.*)$ ]]; then
+			line="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} [$name] ${BASH_REMATCH[3]}"
+		fi
+		printf '%s\n' "$line"
+	done < <(cd "$REPO_DIR" && env "${env_settings[@]/#APP_DIR=/APP_DIR=$REPO_DIR/}" \
+		bats --tap "tests/$file" 2>&1; echo "# bats exit status $?")
+}
+
+main() {
+	local name settings file
+	while IFS='|' read -r name settings file; do
+		if [[ $# -gt 0 && ! " $* " == *" $name "* ]]; then
+			continue
+		fi
+		run_suite "$name" "$settings" "$file"
+	done <<<"$SUITES"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	[[ "$FAILED" -eq 0 ]]
+}
+
+main "$@"
