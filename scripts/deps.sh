@@ -10,6 +10,9 @@ declare -A GROUP_PACKAGES=(
 	[run]="lighttpd redis-server curl"
 	[test]="bats bats-support bats-assert valgrind clang libclang-rt-14-dev shellcheck procps"
 	[container]="podman buildah runc debootstrap netavark iptables"
+	[k8s]="openssl"
+	# Only where npm is missing (scripts/deps-k8s.sh checks): nodesource's nodejs conflicts with it.
+	[node]="nodejs npm"
 )
 
 # Prints the packages of the given groups, one per line, without repeats.

@@ -13,8 +13,11 @@ cgi-valgrind|APP_DIR=build CGI_RUNNER=valgrind|cgi.bats
 cgi-sanitize|APP_DIR=build/sanitize|cgi.bats
 http-cgi|BACKEND_MODE=cgi APP_DIR=build|http.bats
 http-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|http.bats
+http-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|http.bats
+http-fastcgi-sanitize|BACKEND_MODE=fastcgi APP_DIR=build/sanitize|http.bats
 failures-cgi|BACKEND_MODE=cgi APP_DIR=build|failures.bats
-failures-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|failures.bats'
+failures-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|failures.bats
+failures-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|failures.bats'
 
 PASSED=0
 FAILED=0
