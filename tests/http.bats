@@ -45,6 +45,38 @@ teardown_file() {
 	assert_equal "$HTTP_BODY_BYTES" 0
 }
 
+@test "GET with Accept: application/json answers {\"bitcoins\":N} as JSON" {
+	local plain
+	plain="$(total)"
+	http GET /v1/bitcoins -H 'Accept: application/json'
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$(header Content-Type)" application/json
+	assert_equal "$HTTP_BODY" "{\"bitcoins\":$plain}"
+}
+
+@test "GET without Accept, or with */*, stays plain text" {
+	local accept
+	for accept in "" "*/*" "text/plain" "text/*" "text/html"; do
+		http GET /v1/bitcoins -H "Accept: $accept"
+		assert_equal "$(header Content-Type)" "text/plain; charset=utf-8"
+		[[ "$HTTP_BODY" =~ ^[0-9]+$ ]] || fail "Accept '$accept' gave: $HTTP_BODY"
+	done
+}
+
+@test "GET weighs Accept q-values to choose JSON or plain text" {
+	local accept
+	for accept in "text/plain;q=0.5, application/json" "application/json;q=0.9, text/*;q=0.8" \
+		"application/*" "text/plain;q=0, */*" "*/*;q=0.1, application/json;q=0.2"; do
+		http GET /v1/bitcoins -H "Accept: $accept"
+		assert_equal "$(header Content-Type)" application/json
+	done
+	for accept in "application/json;q=0.5, text/plain" "application/json;q=0" \
+		"application/json;q=0.5, */*" "text/plain, application/json"; do
+		http GET /v1/bitcoins -H "Accept: $accept"
+		assert_equal "$(header Content-Type)" "text/plain; charset=utf-8"
+	done
+}
+
 @test "POST adds the amount and answers 204 with an empty body" {
 	local before
 	before="$(total)"

@@ -17,7 +17,11 @@ http-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|http.bats
 http-fastcgi-sanitize|BACKEND_MODE=fastcgi APP_DIR=build/sanitize|http.bats
 failures-cgi|BACKEND_MODE=cgi APP_DIR=build|failures.bats
 failures-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|failures.bats
-failures-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|failures.bats'
+failures-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|failures.bats
+k8s||k8s.bats
+idempotency-cgi|BACKEND_MODE=cgi APP_DIR=build|idempotency.bats
+idempotency-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|idempotency.bats
+idempotency-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|idempotency.bats'
 
 PASSED=0
 FAILED=0
