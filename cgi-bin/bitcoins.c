@@ -21,30 +21,6 @@
 #define TOTAL_JSON_MAX 48
 #define IDEMPOTENCY_KEY_LENGTH_MAX 255
 
-/* Answers a Redis failure with the status and message it deserves. */
-static void reply_store_error(const struct request *request,
-                              enum store_status status)
-{
-	switch (status) {
-	case STORE_OVERFLOW:
-		reply_error(request, 409, "this deposit would take the total past 9223372036854775807; nothing was added");
-		break;
-	case STORE_KEY_REUSED:
-		reply_error(request, 422, "this Idempotency-Key was already used with a different amount; nothing was added; use a new key for a new deposit");
-		break;
-	case STORE_NOT_INTEGER:
-		reply_error(request, 500, "the stored total is not an integer; nothing was changed; an operator must repair the Redis key bitcoins");
-		break;
-	case STORE_AUTH_REJECTED:
-		reply_error(request, 503, "Redis unavailable: it rejected our credentials; an operator must check REDIS_PASSWORD");
-		break;
-	case STORE_UNAVAILABLE:
-	case STORE_OK:
-		reply_error(request, 503, "Redis unavailable: it did not answer in time; try again shortly");
-		break;
-	}
-}
-
 /* GET and HEAD: the total, as plain text unless JSON is preferred. */
 static void send_total(const struct request *request, struct store *store)
 {

@@ -19,6 +19,17 @@ static void reply_ok(const struct request *request)
 	reply_send(request, &ok);
 }
 
+/* Readiness: Redis must answer PING in time. */
+static void check_redis(const struct request *request, struct store *store)
+{
+	enum store_status status = store_ping(store);
+
+	if (status == STORE_OK)
+		reply_ok(request);
+	else
+		reply_store_error(request, status);
+}
+
 /* The probe contract: liveness alone, or readiness through Redis. */
 static void healthz(const struct request *request, struct store *store)
 {
@@ -26,10 +37,8 @@ static void healthz(const struct request *request, struct store *store)
 		reply_not_allowed(request, "Allow: GET, HEAD");
 	else if (strcmp(request->path, "/livez") == 0)
 		reply_ok(request);
-	else if (store_ping(store) == STORE_OK)
-		reply_ok(request);
 	else
-		reply_error(request, 503, "Redis unavailable: it did not answer PING in time");
+		check_redis(request, store);
 }
 
 int main(void)

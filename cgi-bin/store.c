@@ -56,26 +56,23 @@ static void store_drop(struct store *store, const char *why)
 static bool store_connect(struct store *store)
 {
 	const struct config *config = store->config;
+	const char *failure = NULL;
 
-	if (store->redis != NULL)
-		return true;
-	store->redis = redisConnectWithTimeout(config->redis_host,
-	                                       config->redis_port,
-	                                       config->redis_timeout);
 	if (store->redis == NULL) {
-		log_line("redis %s:%d: out of memory", config->redis_host,
-		         config->redis_port);
-		return false;
+		store->redis = redisConnectWithTimeout(config->redis_host,
+		                                       config->redis_port,
+		                                       config->redis_timeout);
+		if (store->redis == NULL)
+			failure = "out of memory";
+		else if (store->redis->err != 0)
+			failure = store->redis->errstr;
+		else if (redisSetTimeout(store->redis, config->redis_timeout) !=
+		         REDIS_OK)
+			failure = "cannot set the reply timeout";
+		if (failure != NULL)
+			store_drop(store, failure);
 	}
-	if (store->redis->err != 0) {
-		store_drop(store, store->redis->errstr);
-		return false;
-	}
-	if (redisSetTimeout(store->redis, config->redis_timeout) != REDIS_OK) {
-		store_drop(store, "cannot set the reply timeout");
-		return false;
-	}
-	return true;
+	return store->redis != NULL;
 }
 
 /* Tells whether a command was refused because we are not authenticated. */
@@ -93,7 +90,7 @@ static redisReply *store_read(struct store *store)
 
 	if (redisGetReply(store->redis, (void **)&reply) != REDIS_OK) {
 		store_drop(store, store->redis->errstr);
-		return NULL;
+		reply = NULL;
 	}
 	return reply;
 }
@@ -104,15 +101,15 @@ static redisReply *store_read(struct store *store)
 static bool store_read_auth(struct store *store)
 {
 	redisReply *reply = store_read(store);
+	bool answered = reply != NULL;
 
-	if (reply == NULL)
-		return false;
-	if (reply->type == REDIS_REPLY_ERROR)
+	if (answered && reply->type == REDIS_REPLY_ERROR)
 		log_line("redis refused AUTH: %s", reply->str);
-	else
+	else if (answered)
 		store->authenticated = true;
-	freeReplyObject(reply);
-	return true;
+	if (answered)
+		freeReplyObject(reply);
+	return answered;
 }
 
 /* Runs one command. On a new connection with a password, AUTH goes in the
@@ -121,29 +118,28 @@ static bool store_read_auth(struct store *store)
 static redisReply *store_run(struct store *store, int argc, const char **argv,
                              enum store_status *status)
 {
-	redisReply *reply;
+	redisReply *reply = NULL;
 	bool send_auth;
 
 	*status = STORE_UNAVAILABLE;
-	if (!store_connect(store))
-		return NULL;
-	send_auth = store->config->redis_password != NULL &&
-	            !store->authenticated;
-	if (send_auth)
-		redisAppendCommand(store->redis, "AUTH %s",
-		                   store->config->redis_password);
-	redisAppendCommandArgv(store->redis, argc, argv, NULL);
-	if (send_auth && !store_read_auth(store))
-		return NULL;
-	reply = store_read(store);
+	if (store_connect(store)) {
+		send_auth = store->config->redis_password != NULL &&
+		            !store->authenticated;
+		if (send_auth)
+			redisAppendCommand(store->redis, "AUTH %s",
+			                   store->config->redis_password);
+		redisAppendCommandArgv(store->redis, argc, argv, NULL);
+		if (!send_auth || store_read_auth(store))
+			reply = store_read(store);
+	}
 	if (reply != NULL && is_auth_refusal(reply)) {
 		*status = STORE_AUTH_REJECTED;
 		store_drop(store, reply->str);
 		freeReplyObject(reply);
-		return NULL;
-	}
-	if (reply != NULL)
+		reply = NULL;
+	} else if (reply != NULL) {
 		*status = STORE_OK;
+	}
 	return reply;
 }
 
@@ -173,11 +169,12 @@ enum store_status store_ping(struct store *store)
 	enum store_status status;
 	redisReply *reply = store_run(store, 1, argv, &status);
 
-	if (reply == NULL)
-		return status;
-	if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "PONG") != 0)
-		status = STORE_UNAVAILABLE;
-	freeReplyObject(reply);
+	if (reply != NULL) {
+		if (reply->type != REDIS_REPLY_STATUS ||
+		    strcmp(reply->str, "PONG") != 0)
+			status = STORE_UNAVAILABLE;
+		freeReplyObject(reply);
+	}
 	return status;
 }
 
@@ -187,15 +184,15 @@ enum store_status store_total(struct store *store, long long *total)
 	enum store_status status;
 	redisReply *reply = store_run(store, 2, argv, &status);
 
-	if (reply == NULL)
-		return status;
 	*total = 0;
-	if (reply->type == REDIS_REPLY_STRING && !parse_total(reply->str, total))
-		status = STORE_NOT_INTEGER;
-	else if (reply->type != REDIS_REPLY_STRING &&
-	         reply->type != REDIS_REPLY_NIL)
-		status = STORE_NOT_INTEGER;
-	freeReplyObject(reply);
+	if (reply != NULL) {
+		if (reply->type == REDIS_REPLY_STRING)
+			status = parse_total(reply->str, total) ? STORE_OK
+			                                        : STORE_NOT_INTEGER;
+		else if (reply->type != REDIS_REPLY_NIL)
+			status = STORE_NOT_INTEGER;
+		freeReplyObject(reply);
+	}
 	return status;
 }
 
@@ -209,15 +206,15 @@ enum store_status store_deposit(struct store *store, long long amount,
 
 	snprintf(amount_text, sizeof(amount_text), "%lld", amount);
 	reply = store_run(store, 3, argv, &status);
-	if (reply == NULL)
-		return status;
-	if (reply->type == REDIS_REPLY_INTEGER)
-		*total = reply->integer;
-	else if (reply->type == REDIS_REPLY_ERROR)
-		status = deposit_error(reply);
-	else
-		status = STORE_NOT_INTEGER;
-	freeReplyObject(reply);
+	if (reply != NULL) {
+		if (reply->type == REDIS_REPLY_INTEGER)
+			*total = reply->integer;
+		else if (reply->type == REDIS_REPLY_ERROR)
+			status = deposit_error(reply);
+		else
+			status = STORE_NOT_INTEGER;
+		freeReplyObject(reply);
+	}
 	return status;
 }
 
@@ -254,9 +251,9 @@ enum store_status store_deposit_once(struct store *store, const char *key,
 	snprintf(record_key, sizeof(record_key), "%s%s", IDEMPOTENCY_PREFIX, key);
 	*replayed = false;
 	reply = store_run(store, 7, argv, &status);
-	if (reply == NULL)
-		return status;
-	status = deposit_once_outcome(reply, total, replayed);
-	freeReplyObject(reply);
+	if (reply != NULL) {
+		status = deposit_once_outcome(reply, total, replayed);
+		freeReplyObject(reply);
+	}
 	return status;
 }
