@@ -3,6 +3,8 @@
 # in the environment, a real Redis, the response on stdout. CGI_RUNNER (for
 # example valgrind) wraps every run; APP_DIR picks the build.
 
+# Each test runs in a subshell of its own; REDIS is set per test on purpose.
+# shellcheck disable=SC2030,SC2031
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -31,12 +33,14 @@ run_cgi() {
 	local -a runner=()
 	if [[ "${CGI_RUNNER:-}" == valgrind ]]; then
 		runner=(valgrind -q --error-exitcode=99 --leak-check=full
-			--errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible)
+			'--errors-for-leak-kinds=definite,indirect,possible'
+			'--show-leak-kinds=definite,indirect,possible')
 	fi
 	run --separate-stderr env -i REDIS_HOST=127.0.0.1 \
 		REDIS_PORT="$(cat "$REDIS/port")" "$@" \
 		"${runner[@]}" "$APP_DIR/$program"
 	if [[ "$status" -ne 0 ]]; then
+		# shellcheck disable=SC2154 # run --separate-stderr sets stderr
 		fail "$program exited with $status; stderr: $stderr"
 	fi
 }

@@ -40,6 +40,7 @@ http_within_1500ms() {
 locked_backend_start() {
 	local dir="$1"
 	shift
+	# shellcheck disable=SC2016 # the inner shell expands its own arguments
 	env "$@" bash -c 'source "$0"; backend_start "$1" "$2"' \
 		"$REPO_DIR/tests/lib/common.bash" "$dir" "$(cat "$STATE/locked/port")"
 	BASE_URL="$(backend_url "$dir")"

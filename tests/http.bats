@@ -89,7 +89,8 @@ teardown_file() {
 @test "POST writes a deposit line with the amount and the new total to the log" {
 	post "/v1/bitcoins?bitcoins=7"
 	assert_equal "$HTTP_STATUS" 204
-	local expected="deposit amount=7 total=$(total)"
+	local expected
+	expected="deposit amount=7 total=$(total)"
 	target_log_refresh
 	wait_until 10 grep -qF "$expected" "$TARGET_LOG" ||
 		fail "no '$expected' in the log: $(tail -5 "$TARGET_LOG")"

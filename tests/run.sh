@@ -8,7 +8,8 @@ set -euo pipefail
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # name|settings|file: one row per suite, in the order they run.
-readonly SUITES='cgi|APP_DIR=build|cgi.bats
+readonly SUITES='lint||lint.bats
+cgi|APP_DIR=build|cgi.bats
 cgi-valgrind|APP_DIR=build CGI_RUNNER=valgrind|cgi.bats
 cgi-sanitize|APP_DIR=build/sanitize|cgi.bats
 http-cgi|BACKEND_MODE=cgi APP_DIR=build|http.bats
