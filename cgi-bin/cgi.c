@@ -80,7 +80,9 @@ void reply_send(const struct request *request, const struct reply *reply)
 	fputs("\r\n", stdout);
 	if (!request->head && body_length > 0)
 		fputs(reply->body, stdout);
-	fflush(stdout);
+	/* Not flushed here: the end of the request sends it (exit under CGI, the
+	 * next FCGI_Accept under FastCGI, in the same write as the end records),
+	 * which saves lighttpd a wake-up per request. */
 }
 
 /* Writes a JSON error with an optional extra header line. */

@@ -1,5 +1,7 @@
 /* log.c: formats with the C library, because fcgi_stdio's own printf does
- * not know every conversion, then writes the line to stderr in one piece. */
+ * not know every conversion, then writes the line to stderr in one piece.
+ * Under CGI stderr is unbuffered; under FastCGI the line travels to lighttpd
+ * with the end of the request, before the response, in one write. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -25,5 +27,4 @@ void log_line(const char *format, ...)
 	line[length] = '\n';
 	line[length + 1] = '\0';
 	fputs(line, stderr);
-	fflush(stderr);
 }
