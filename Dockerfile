@@ -1,0 +1,44 @@
+# Money Bank backend: lighttpd forking the C CGIs, configured from the environment only.
+# Build: make image (works offline: the base image is made locally when it cannot be pulled).
+
+# Build stage: compiles the CGIs. hiredis and libfcgi are linked statically (see Makefile),
+# so the runtime stage needs no library packages beyond libc.
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        gcc make libc6-dev libhiredis-dev libfcgi-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY scripts/deps.sh scripts/gen-error-pages.sh scripts/
+COPY cgi-bin/ cgi-bin/
+RUN make build
+
+# Runtime stage: lighttpd and the programs, run as an unprivileged numeric user.
+# No setuid or setgid programs are left, so nothing in the image can gain privileges.
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends lighttpd \
+    && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log \
+    && groupadd --system --gid 10001 moneybank \
+    && useradd --system --uid 10001 --gid 10001 --no-log-init --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin moneybank \
+    && find / -xdev -type f -perm /6000 -exec chmod a-s {} +
+ENV PORT=8080 \
+    BIND_ADDR=0.0.0.0 \
+    APP_DIR=/app/build \
+    CONF_DIR=/app \
+    RUN_DIR=/tmp \
+    BACKEND_MODE=cgi
+COPY lighttpd.conf /app/
+COPY cgi-bin/mode-cgi.conf cgi-bin/mode-fastcgi.conf /app/cgi-bin/
+COPY scripts/serve.sh /app/scripts/
+COPY --from=build /src/build/bitcoins.cgi /src/build/healthz.cgi /app/build/
+COPY --from=build /src/build/errors/ /app/build/errors/
+USER 10001:10001
+WORKDIR /app
+EXPOSE 8080
+# SIGINT is lighttpd's graceful stop: requests in flight finish. SIGTERM would drop them.
+STOPSIGNAL SIGINT
+# serve.sh gives defaults to optional variables, then execs lighttpd in the foreground.
+ENTRYPOINT ["/app/scripts/serve.sh"]

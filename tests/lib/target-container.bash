@@ -1,0 +1,31 @@
+# target-container.bash: the contract tests' target when it is the backend image running in
+# a container (BACKEND_MODE and other settings passed through), with a fresh redis-server on
+# the host's loopback. TARGET=container bats tests/http.bats runs the contract against it.
+
+# shellcheck source=tests/lib/container.bash
+source "$(dirname "${BASH_SOURCE[0]}")/container.bash"
+
+# Builds the image (once per test run), starts a fresh Redis and the container, and exports
+# BASE_URL and TARGET_LOG (a live copy of the container's log).
+target_start() {
+	TARGET_DIR="$BATS_FILE_TMPDIR/target"
+	export TARGET_DIR
+	image_build_once
+	redis_start "$TARGET_DIR/redis"
+	container_start "$TARGET_DIR/backend" "$(cat "$TARGET_DIR/redis/port")"
+	BASE_URL="$(container_url "$TARGET_DIR/backend")"
+	TARGET_LOG="$TARGET_DIR/backend/container.log"
+	export BASE_URL TARGET_LOG
+}
+
+# The log file is followed live; lighttpd buffers its access log for a few seconds, so
+# callers wait for lines to arrive.
+target_log_refresh() {
+	:
+}
+
+# Removes the container (graceful stop first), then stops Redis.
+target_stop() {
+	container_remove "$TARGET_DIR/backend"
+	stop_pidfile "$TARGET_DIR/redis/pid"
+}
