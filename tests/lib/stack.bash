@@ -1,0 +1,249 @@
+# stack.bash: the production shape on loopback, with all its state in one
+# directory: one Redis with a password and an AOF fsynced before every reply,
+# three lighttpd backends (scripts/serve.sh, each its own process and port),
+# and an nginx TLS front that behaves like the NGINX Ingress. scripts/stack.sh
+# (make stack) and tests/reliability.bats both use it. Needs lib/common.bash.
+#
+# Layout of the stack directory DIR:
+#   redis/               port, password, redis-auth.conf, pid, redis.log, AOF
+#   backend1..3/         port, pid, lighttpd.log (deposit lines), run/
+#   tls/                 tls.crt (give it to curl --cacert), tls.key
+#   front/               https_port, http_port, nginx.conf, pid, logs, temp/
+# A port file that exists is kept, so a restart reuses its port.
+# STACK_REDIS_PORT, STACK_BACKEND_PORTS ("P1 P2 P3"), STACK_HTTPS_PORT and
+# STACK_HTTP_PORT, when set, choose the ports instead of free_port.
+
+STACK_HOST=bitcoin.127.0.0.1.nip.io
+STACK_BACKENDS=3
+
+# Writes port $2 to file $1; with no port given, keeps the file or picks a
+# free loopback port.
+stack_port_file() {
+	local file="$1" port="${2:-}"
+	if [[ -n "$port" ]]; then
+		echo "$port" >"$file"
+	elif [[ ! -s "$file" ]]; then
+		free_port >"$file"
+	fi
+}
+
+# Makes the Redis password once, and the redis.conf fragment that carries it,
+# so the password is on no command line.
+stack_secret() {
+	local dir="$1/redis"
+	mkdir -p "$dir"
+	if [[ ! -s "$dir/password" ]]; then
+		(umask 077 && openssl rand -hex 24 | tr -d '\n' >"$dir/password")
+	fi
+	(umask 077 && echo "requirepass $(cat "$dir/password")" >"$dir/redis-auth.conf")
+}
+
+# Makes the TLS key and certificate for STACK_HOST with the project's script.
+stack_cert() {
+	SECRETS_DIR="$1/tls" "$REPO_DIR/scripts/gen-cert.sh" --files-only \
+		"$STACK_HOST" >>"$1/gen-cert.log" 2>&1 || {
+		cat "$1/gen-cert.log" >&2
+		return 1
+	}
+}
+
+# Starts a redis-server with its data in $2 (default DIR/redis), on the stack's
+# Redis port and password. Durable by default (AOF, fsync always); extra
+# redis-server arguments follow and win, e.g. --appendfsync everysec.
+stack_redis_start() {
+	local dir="$1" data="${2:-$1/redis}"
+	shift $(($# < 2 ? $# : 2))
+	mkdir -p "$data"
+	[[ "$data" == "$dir/redis" ]] || cp "$dir/redis/port" "$dir/redis/password" "$data/"
+	redis_start "$data" --include "$dir/redis/redis-auth.conf" "$@"
+}
+
+# Starts backend number $2 (1..3) against the stack's Redis.
+stack_backend_start() {
+	local dir="$1" number="$2"
+	REDIS_PASSWORD="$(cat "$dir/redis/password")" \
+		backend_start "$dir/backend$number" "$(cat "$dir/redis/port")"
+}
+
+# Prints the directory of every backend, one per line.
+stack_backend_dirs() {
+	local number
+	for number in $(seq "$STACK_BACKENDS"); do
+		echo "$1/backend$number"
+	done
+}
+
+# Prints the nginx configuration of the front: the local stand-in for the
+# NGINX Ingress of k8s/ingress.yaml. Like the Ingress it answers plain HTTP
+# with a 308 to HTTPS, adds HSTS, routes only /v1/bitcoins, round-robins over
+# the backends over kept-alive connections, forwards requests unchanged (so
+# lighttpd's 411 for a POST without Content-Length reaches the client), and
+# keeps its defaults: 1m bodies, 5 s connect, POSTs not retried once sent. Deviation: 10 s header
+# and body timeouts (the Ingress has 60 s) so slow clients are cut promptly.
+# Bodies stay in memory and responses are not buffered, so the workers, which
+# run as nobody under root, never need the state directory.
+stack_front_config() {
+	local dir="$1" front="$1/front" https_port http_port servers="" backend
+	https_port="$(cat "$front/https_port")"
+	http_port="$(cat "$front/http_port")"
+	while read -r backend; do
+		servers+="	server 127.0.0.1:$(cat "$backend/port") max_fails=1 fail_timeout=2s;"$'\n'
+	done < <(stack_backend_dirs "$dir")
+	cat <<-EOF
+		# Written by tests/lib/stack.bash; state stays in $front.
+		worker_processes 2;
+		pid $front/nginx.pid;
+		lock_file $front/nginx.lock;
+		error_log $front/error.log notice;
+		events { worker_connections 4096; }
+		http {
+			log_format upstream '\$remote_addr [\$time_local] "\$request" \$status '
+				'upstream=\$upstream_addr upstream_status=\$upstream_status '
+				'request_time=\$request_time';
+			access_log $front/access.log upstream;
+			client_body_temp_path $front/temp/body;
+			proxy_temp_path $front/temp/proxy;
+			fastcgi_temp_path $front/temp/fastcgi;
+			uwsgi_temp_path $front/temp/uwsgi;
+			scgi_temp_path $front/temp/scgi;
+			server_tokens off;
+			client_max_body_size 1m;
+			client_body_buffer_size 1m;
+			client_header_timeout 10s;
+			client_body_timeout 10s;
+			keepalive_timeout 75s;
+			proxy_buffering off;
+			proxy_request_buffering on;
+			proxy_http_version 1.1;
+			proxy_connect_timeout 5s;
+			proxy_send_timeout 60s;
+			proxy_read_timeout 60s;
+			proxy_next_upstream error timeout;
+			proxy_next_upstream_tries 3;
+			default_type application/json;
+
+			upstream backends {
+		$servers	keepalive 32;
+			}
+
+			server {
+				listen 127.0.0.1:$http_port default_server;
+				return 404 '{"error":"no such host here"}';
+			}
+			server {
+				listen 127.0.0.1:$http_port;
+				server_name $STACK_HOST;
+				return 308 https://\$host:$https_port\$request_uri;
+			}
+			server {
+				listen 127.0.0.1:$https_port ssl http2 default_server;
+				ssl_certificate $dir/tls/tls.crt;
+				ssl_certificate_key $dir/tls/tls.key;
+				return 404 '{"error":"no such host here"}';
+			}
+			server {
+				listen 127.0.0.1:$https_port ssl http2;
+				server_name $STACK_HOST;
+				ssl_certificate $dir/tls/tls.crt;
+				ssl_certificate_key $dir/tls/tls.key;
+				ssl_protocols TLSv1.2 TLSv1.3;
+				add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
+				location = /v1/bitcoins {
+					proxy_set_header Host \$host;
+					proxy_set_header Connection "";
+					proxy_set_header Proxy "";
+					proxy_set_header X-Request-ID \$request_id;
+					proxy_set_header X-Real-IP \$remote_addr;
+					proxy_set_header X-Forwarded-For \$remote_addr;
+					proxy_set_header X-Forwarded-Host \$host;
+					proxy_set_header X-Forwarded-Port \$server_port;
+					proxy_set_header X-Forwarded-Proto \$scheme;
+					proxy_pass http://backends;
+				}
+				location / {
+					return 404 '{"error":"only /v1/bitcoins is served here"}';
+				}
+			}
+		}
+	EOF
+}
+
+# Starts the nginx front in the foreground of a background job; it never
+# reads /etc/nginx and writes only below DIR/front.
+stack_front_start() {
+	local dir="$1" front="$1/front"
+	mkdir -p "$front/temp"
+	stack_port_file "$front/https_port" "${STACK_HTTPS_PORT:-}"
+	stack_port_file "$front/http_port" "${STACK_HTTP_PORT:-}"
+	stack_front_config "$dir" >"$front/nginx.conf"
+	nginx -p "$front" -c "$front/nginx.conf" -e "$front/error.log" \
+		-g 'daemon off;' >>"$front/nginx.log" 2>&1 3>&- &
+	echo "$!" >"$front/pid"
+	if ! wait_until 10 stack_curl "$dir" -o /dev/null "$(stack_url "$dir")/"; then
+		tail -5 "$front/error.log" "$front/nginx.log" >&2
+		return 1
+	fi
+}
+
+# Starts the whole stack into directory $1: Redis, the backends, the front.
+stack_start() {
+	local dir="$1" number ports
+	mkdir -p "$dir/redis"
+	read -r -a ports <<<"${STACK_BACKEND_PORTS:-}"
+	stack_port_file "$dir/redis/port" "${STACK_REDIS_PORT:-}"
+	stack_secret "$dir"
+	stack_cert "$dir"
+	stack_redis_start "$dir"
+	for number in $(seq "$STACK_BACKENDS"); do
+		mkdir -p "$dir/backend$number"
+		stack_port_file "$dir/backend$number/port" "${ports[number - 1]:-}"
+		stack_backend_start "$dir" "$number"
+	done
+	stack_front_start "$dir"
+}
+
+# Kills backend directory $1 like a node losing a pod: lighttpd and every
+# program it started (CGIs in flight, FastCGI workers) get SIGKILL at once.
+stack_backend_kill() {
+	local pidfile="$1/pid" pid children
+	[[ -f "$pidfile" ]] || return 0
+	pid="$(cat "$pidfile")"
+	rm -f "$pidfile"
+	kill -STOP "$pid" 2>/dev/null || return 0
+	children="$(pgrep -P "$pid" | tr '\n' ' ')" || true
+	# shellcheck disable=SC2086 # one pid per word
+	kill -KILL "$pid" $children 2>/dev/null || true
+	wait_until 10 process_gone "$pid"
+}
+
+# Stops the stack in directory $1, even a half-started one: the front
+# gracefully (QUIT), the backends gracefully (INT), then Redis (TERM).
+stack_stop() {
+	local dir="$1" backend
+	[[ -d "$dir" ]] || return 0
+	stop_pidfile "$dir/front/pid" QUIT
+	while read -r backend; do
+		stop_pidfile "$backend/pid" INT
+	done < <(stack_backend_dirs "$dir")
+	stop_all_below "$dir"
+}
+
+# Prints the HTTPS base URL of the front.
+stack_url() {
+	echo "https://$STACK_HOST:$(cat "$1/front/https_port")"
+}
+
+# Prints the plain HTTP base URL of the front.
+stack_http_url() {
+	echo "http://$STACK_HOST:$(cat "$1/front/http_port")"
+}
+
+# Runs curl against the front of stack $1 as a client would: the stack's
+# certificate as the only trusted CA, and the host name resolved to loopback.
+stack_curl() {
+	local dir="$1"
+	shift
+	curl -sS --max-time 10 --cacert "$dir/tls/tls.crt" \
+		--resolve "$STACK_HOST:$(cat "$dir/front/https_port"):127.0.0.1" \
+		--resolve "$STACK_HOST:$(cat "$dir/front/http_port"):127.0.0.1" "$@"
+}
