@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# The benchmark behind `make bench`: wrk on loopback against stacks that this
+# script starts and stops itself. Side by side, in one run, it measures
+#   (a) a lighttpd static file, the web server's ceiling,
+#   (b) a no-op CGI under the project's lighttpd.conf, the fork/exec floor,
+#   (c, d) bitcoins.cgi GET and POST in CGI mode,
+#   (e) the same in FastCGI mode, plus GET /livez there (no Redis),
+# and the POSTs again with Redis's append-only file on tmpfs, which tells
+# the cost of the disk's fsync from the cost of the programs. For each case
+# it prints req/s, p50, p99, errors, the ratio to the floor, and the CPU the
+# server side (lighttpd, the programs, Redis) spent per request; then the
+# instructions of one CGI run (callgrind) and the memory of lighttpd with its
+# idle programs. It writes results/bench.md and results/bench.png.
+# Every POST sends Content-Length: 0 (lighttpd answers 411 without it), and
+# each POST case checks that Redis counted every deposit wrk saw answered.
+#
+# Usage: scripts/bench.sh [STACK...] runs only the named stacks (static noop
+# cgi fastcgi cgi-tmpfs fastcgi-tmpfs); the default is all of them.
+# Settings: BENCH_DURATION (seconds per case, 10), BENCH_WARMUP (2),
+# BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_RESULTS (<repo>/results),
+# and, to compare builds, BENCH_APP_DIR (<repo>/build), BENCH_NOOP_CGI
+# (<repo>/build/bench/noop.cgi) and CONF_DIR (as for scripts/serve.sh).
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=/dev/null # linted on its own (make lint)
+source "$REPO_DIR/tests/lib/common.bash"
+
+DURATION="${BENCH_DURATION:-10}"
+WARMUP="${BENCH_WARMUP:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-16}"
+THREADS="${BENCH_THREADS:-2}"
+RESULTS_DIR="${BENCH_RESULTS:-$REPO_DIR/results}"
+APP_DIR="${BENCH_APP_DIR:-$REPO_DIR/build}"
+NOOP_CGI="${BENCH_NOOP_CGI:-$REPO_DIR/build/bench/noop.cgi}"
+CLOCK_TICKS="$(getconf CLK_TCK)"
+# Temporary directories: one on disk for the stacks and the production-like
+# Redis, one on tmpfs for the Redis whose fsync costs nothing.
+WORK_DIR=""
+TMPFS_DIR=""
+MACHINE=""
+
+# One row per case: name|stack|method|path|expected status. Each stack is
+# started once, runs its cases, has its memory measured, and is stopped.
+readonly CASES='static file|static|GET|/static.txt|200
+no-op CGI (floor)|noop|GET|/v1/bitcoins|200
+bitcoins.cgi GET|cgi|GET|/v1/bitcoins|200
+bitcoins.cgi POST|cgi|POST|/v1/bitcoins?bitcoins=1|204
+FastCGI GET /livez|fastcgi|GET|/livez|200
+FastCGI GET|fastcgi|GET|/v1/bitcoins|200
+FastCGI POST|fastcgi|POST|/v1/bitcoins?bitcoins=1|204
+bitcoins.cgi POST, AOF on tmpfs|cgi-tmpfs|POST|/v1/bitcoins?bitcoins=1|204
+FastCGI POST, AOF on tmpfs|fastcgi-tmpfs|POST|/v1/bitcoins?bitcoins=1|204'
+readonly STACKS='static noop cgi fastcgi cgi-tmpfs fastcgi-tmpfs'
+
+# Results, one entry per case, in the order of CASES.
+ROWS=()
+# The floor's req/s, once case (b) has run.
+FLOOR=""
+# Lines of the memory table.
+MEMORY_ROWS=()
+
+# Stops everything this script started and removes its files, even when a
+# step failed half way.
+cleanup() {
+	local dir
+	for dir in "$WORK_DIR" "$TMPFS_DIR"; do
+		if [[ -n "$dir" ]]; then
+			stop_all_below "$dir"
+			rm -rf "$dir"
+		fi
+	done
+}
+
+# Fails with a message.
+die() {
+	echo "bench.sh: $*" >&2
+	exit 1
+}
+
+# Checks that the programs and the tools are there.
+check_prerequisites() {
+	local tool
+	for tool in wrk lighttpd redis-server redis-cli curl valgrind gnuplot pgrep; do
+		command -v "$tool" >/dev/null || die "$tool is missing; run 'make bench'"
+	done
+	[[ -x "$APP_DIR/bitcoins.cgi" && -x "$NOOP_CGI" ]] ||
+		die "no programs in $APP_DIR; run 'make bench'"
+}
+
+# Writes the wrk scripts: both report one machine-readable RESULT line;
+# the POST one sends an empty body, so wrk adds Content-Length: 0.
+write_wrk_scripts() {
+	local report
+	report='done = function(summary, latency, requests)
+	local e = summary.errors
+	io.write(string.format("RESULT %d %d %d %d %d %d\n", summary.requests,
+		summary.duration, latency:percentile(50), latency:percentile(99),
+		e.status, e.connect + e.read + e.write + e.timeout))
+end'
+	printf '%s\n' "$report" >"$WORK_DIR/get.lua"
+	printf 'wrk.method = "POST"\nwrk.body = ""\n%s\n' "$report" >"$WORK_DIR/post.lua"
+}
+
+# Prints the one-minute load average: other work on the machine shows here.
+load_average() {
+	local load
+	read -r load _ </proc/loadavg
+	echo "$load"
+}
+
+# Prints the machine the benchmark runs on.
+describe_machine() {
+	local cpu
+	cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+	printf '%s cores (nproc), %s, %s, kernel %s' "$(nproc)" "${cpu:-unknown CPU}" \
+		"$(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' /etc/os-release)" "$(uname -r)"
+}
+
+# Starts the two Redis servers, both durable as in production (AOF, fsync
+# before every reply): one with its files on disk, one on tmpfs.
+redis_servers_start() {
+	redis_start "$WORK_DIR/redis"
+	if [[ -d /dev/shm && -w /dev/shm ]]; then
+		TMPFS_DIR="$(mktemp -d /dev/shm/moneybank-bench.XXXXXX)"
+	else
+		TMPFS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/moneybank-bench-tmpfs.XXXXXX")"
+		echo "bench.sh: no writable /dev/shm; the tmpfs rows use $TMPFS_DIR" >&2
+	fi
+	redis_start "$TMPFS_DIR/redis"
+}
+
+# Prints the directory of the Redis that the stack $1 uses.
+redis_dir_of() {
+	if [[ "$1" == *-tmpfs ]]; then
+		echo "$TMPFS_DIR/redis"
+	else
+		echo "$WORK_DIR/redis"
+	fi
+}
+
+# Starts a lighttpd with a config of its own that serves one 1-byte file,
+# for the web server's ceiling: the project's config serves no files.
+static_start() {
+	local dir="$WORK_DIR/static"
+	mkdir -p "$dir/www"
+	free_port >"$dir/port"
+	printf '0' >"$dir/www/static.txt"
+	cat >"$dir/lighttpd.conf" <<EOF
+server.compat-module-load = "disable"
+server.modules = ("mod_staticfile")
+server.bind = "127.0.0.1"
+server.port = $(cat "$dir/port")
+server.document-root = "$dir/www"
+mimetype.assign = ("" => "text/plain")
+EOF
+	lighttpd -D -f "$dir/lighttpd.conf" >>"$dir/lighttpd.log" 2>&1 3>&- &
+	echo "$!" >"$dir/pid"
+	wait_until 10 curl -sf "http://127.0.0.1:$(cat "$dir/port")/static.txt" ||
+		die "the static lighttpd did not start: $(tail -3 "$dir/lighttpd.log")"
+}
+
+# Makes an APP_DIR whose bitcoins.cgi is the no-op CGI, so that the floor
+# runs under the project's own lighttpd.conf, route and environment. Files
+# are copied: the project's config does not follow symlinks.
+noop_app_dir() {
+	local dir="$WORK_DIR/noop-app"
+	mkdir -p "$dir"
+	cp "$NOOP_CGI" "$dir/bitcoins.cgi"
+	cp "$APP_DIR/healthz.cgi" "$dir/healthz.cgi"
+	cp -r "$APP_DIR/errors" "$dir/errors"
+	echo "$dir"
+}
+
+# Starts the stack named $1 and prints its base URL.
+stack_start() {
+	local stack="$1" redis_port app_dir="$APP_DIR" mode=cgi
+	if [[ "$stack" == static ]]; then
+		static_start
+		echo "http://127.0.0.1:$(cat "$WORK_DIR/static/port")"
+		return
+	fi
+	redis_port="$(cat "$(redis_dir_of "$stack")/port")"
+	[[ "$stack" != noop ]] || app_dir="$(noop_app_dir)"
+	[[ "$stack" != fastcgi* ]] || mode=fastcgi
+	BACKEND_MODE="$mode" APP_DIR="$app_dir" backend_start "$WORK_DIR/$stack" "$redis_port"
+	backend_url "$WORK_DIR/$stack"
+}
+
+# Prints the HTTP status of one request, sent as wrk sends it.
+status_of() {
+	local method="$1" url="$2"
+	if [[ "$method" == POST ]]; then
+		curl -s -o /dev/null -w '%{http_code}' -d '' -X POST "$url"
+	else
+		curl -s -o /dev/null -w '%{http_code}' "$url"
+	fi
+}
+
+# Prints the bitcoin total that the Redis in directory $1 holds.
+redis_total() {
+	local total
+	total="$(redis_cmd "$1" get bitcoins)"
+	echo "${total:-0}"
+}
+
+# Prints the clock ticks of CPU a process used ($2 = self), or used and
+# reaped from its children ($2 = all).
+process_ticks() {
+	# After the command name: utime, stime, cutime, cstime are fields 12-15.
+	sed 's/.*) //' "/proc/$1/stat" |
+		awk -v all="$2" '{ print $12 + $13 + (all == "all" ? $14 + $15 : 0) }'
+}
+
+# Prints the clock ticks of CPU that the server side of stack $1 has used:
+# "WEB REDIS", where WEB is lighttpd with the CGIs it reaped and its live
+# FastCGI processes. The load generator is left out, so other work on the
+# machine moves these much less than it moves req/s.
+server_ticks() {
+	local stack="$1" lighttpd pid web redis
+	lighttpd="$(cat "$WORK_DIR/$stack/pid")"
+	web="$(process_ticks "$lighttpd" all)"
+	if [[ "$stack" == fastcgi* ]]; then
+		while read -r pid; do
+			web=$((web + $(process_ticks "$pid" self)))
+		done < <(pgrep -P "$lighttpd")
+	fi
+	redis="$(process_ticks "$(cat "$(redis_dir_of "$stack")/pid")" all)"
+	echo "$web $redis"
+}
+
+# Prints clock ticks per request in microseconds: $1 ticks, $2 requests.
+per_request_us() {
+	awk -v t="$1" -v hz="$CLOCK_TICKS" -v r="$2" \
+		'BEGIN { printf "%.0f", (r > 0 ? t * 1e6 / hz / r : 0) }'
+}
+
+# Runs wrk for $1 seconds with the script for method $2 against URL $3.
+run_wrk() {
+	local seconds="$1" method="$2" url="$3" script="$WORK_DIR/get.lua"
+	[[ "$method" != POST ]] || script="$WORK_DIR/post.lua"
+	wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --timeout 5s -s "$script" "$url"
+}
+
+# Measures one case of the stack $1 and appends its row: name|req/s|p50
+# ms|p99 ms|HTTP errors|socket errors|CPU us per request of lighttpd with
+# the programs|of Redis|note. A POST
+# also compares the deposits Redis counted with the responses wrk received; a
+# shortfall counts as HTTP errors. The no-op case sets the floor.
+measure_case() {
+	local stack="$1" name="$2" method="$3" url="$4" expected="$5" status result
+	local requests duration p50 p99 http_errors socket_errors note="" rps
+	local redis_dir before web_ticks redis_ticks web_after redis_after cpu
+	redis_dir="$(redis_dir_of "$stack")"
+	status="$(status_of "$method" "$url")"
+	[[ "$status" == "$expected" ]] ||
+		die "$name: $method $url answered $status, expected $expected"
+	echo "bench.sh: $name: ${WARMUP}s warm-up, ${DURATION}s measured" >&2
+	run_wrk "$WARMUP" "$method" "$url" >/dev/null
+	before="$(redis_total "$redis_dir")"
+	read -r web_ticks redis_ticks < <(server_ticks "$stack")
+	result="$(run_wrk "$DURATION" "$method" "$url" | sed -n 's/^RESULT //p')"
+	read -r web_after redis_after < <(server_ticks "$stack")
+	read -r requests duration p50 p99 http_errors socket_errors <<<"$result"
+	[[ -n "$socket_errors" ]] || die "$name: wrk reported nothing"
+	if [[ "$method" == POST ]]; then
+		local counted=$(($(redis_total "$redis_dir") - before))
+		note="Redis counted $counted deposits for $requests responses"
+		((counted >= requests)) || http_errors=$((http_errors + requests - counted))
+	fi
+	rps="$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
+	cpu="$(per_request_us $((web_after - web_ticks)) "$requests")|$(per_request_us $((redis_after - redis_ticks)) "$requests")"
+	[[ "$stack" != noop ]] || FLOOR="$rps"
+	ROWS+=("$name|$rps|$(ms "$p50")|$(ms "$p99")|$http_errors|$socket_errors|$cpu|$note")
+}
+
+# Prints microseconds as milliseconds with two decimals.
+ms() {
+	awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'
+}
+
+# Prints "RSS PSS" in kB, summed over lighttpd ($1) and its children.
+memory_of() {
+	local pid rss=0 pss=0 value
+	while read -r pid; do
+		value="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" || continue
+		rss=$((rss + ${value:-0}))
+		value="$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null)" || true
+		pss=$((pss + ${value:-0}))
+	done < <(echo "$1" && pgrep -P "$1")
+	echo "$rss $pss"
+}
+
+# Prints the programs running under lighttpd ($1) as "N name + N name".
+programs_of() {
+	local pid
+	while read -r pid; do
+		cat "/proc/$pid/comm" 2>/dev/null || true
+	done < <(pgrep -P "$1") | sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? " + " : ""), $1, $2 }'
+}
+
+# Records the memory of the stack's lighttpd and its idle programs, once the
+# CGIs of the last request have exited.
+measure_memory() {
+	local stack="$1" pid rss pss programs
+	pid="$(cat "$WORK_DIR/$stack/pid")"
+	wait_until 5 bash -c "[[ $stack == fastcgi ]] || ! pgrep -P $pid" || true
+	read -r rss pss < <(memory_of "$pid")
+	programs="$(programs_of "$pid")"
+	MEMORY_ROWS+=("$stack mode: lighttpd${programs:+ + $programs}|$(mb "$rss")|$(mb "$pss")")
+}
+
+# Prints kB as MB with one decimal.
+mb() {
+	awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'
+}
+
+# Runs every case of the stack $1, then measures its memory and stops it.
+bench_stack() {
+	local stack="$1" url name case_stack method path expected
+	url="$(stack_start "$stack")"
+	while IFS='|' read -r name case_stack method path expected; do
+		[[ "$case_stack" != "$stack" ]] ||
+			measure_case "$stack" "$name" "$method" "$url$path" "$expected"
+	done <<<"$CASES"
+	[[ "$stack" != cgi && "$stack" != fastcgi ]] || measure_memory "$stack"
+	stop_pidfile "$WORK_DIR/$stack/pid" INT
+}
+
+# Prints the instructions callgrind counts for one run of the CGI $1 with
+# method $2, in a fixed environment like the one lighttpd gives.
+instructions_of() {
+	local program="$1" method="$2"
+	env -i REQUEST_METHOD="$method" QUERY_STRING=bitcoins=1 \
+		SCRIPT_NAME=/v1/bitcoins REDIS_HOST=127.0.0.1 \
+		REDIS_PORT="$(cat "$WORK_DIR/redis/port")" \
+		valgrind --tool=callgrind --callgrind-out-file="$WORK_DIR/callgrind.out" \
+		"$program" 2>&1 >/dev/null | sed -n 's/.*Collected : //p'
+}
+
+# Prints the largest RSS in kB of one CGI run of bitcoins.cgi with method $1.
+peak_rss_of_cgi() {
+	env -i REQUEST_METHOD="$1" QUERY_STRING=bitcoins=1 REDIS_HOST=127.0.0.1 \
+		REDIS_PORT="$(cat "$WORK_DIR/redis/port")" \
+		/usr/bin/time -f '%M' "$APP_DIR/bitcoins.cgi" 2>&1 >/dev/null | tail -1
+}
+
+# Prints the results table in Markdown, with the ratio to the floor.
+results_table() {
+	local row name rps p50 p99 http_errors socket_errors web redis ratio valid
+	echo "| case | req/s | p50 ms | p99 ms | HTTP errors | socket errors | vs floor | CPU µs/req: lighttpd + programs | CPU µs/req: Redis | valid |"
+	echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+	for row in "${ROWS[@]}"; do
+		IFS='|' read -r name rps p50 p99 http_errors socket_errors web redis _ <<<"$row"
+		ratio="$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { if (f > 0) printf "%.2fx", r / f; else printf "-" }')"
+		valid=yes
+		((http_errors == 0 && socket_errors == 0)) || valid="INVALID"
+		echo "| $name | $rps | $p50 | $p99 | $http_errors | $socket_errors | $ratio | $web | $redis | $valid |"
+	done
+}
+
+# Prints the notes of the POST cases.
+results_notes() {
+	local row name note
+	for row in "${ROWS[@]}"; do
+		IFS='|' read -r name _ _ _ _ _ _ _ note <<<"$row"
+		[[ -z "$note" ]] || echo "- $name: $note."
+	done
+}
+
+# Prints the callgrind counts of one CGI run, GET and POST.
+instructions_table() {
+	echo "| one CGI run (callgrind, instructions) | GET | POST |"
+	echo "|---|--:|--:|"
+	echo "| no-op CGI | $(instructions_of "$NOOP_CGI" GET) | $(instructions_of "$NOOP_CGI" POST) |"
+	echo "| bitcoins.cgi | $(instructions_of "$APP_DIR/bitcoins.cgi" GET) | $(instructions_of "$APP_DIR/bitcoins.cgi" POST) |"
+}
+
+# Prints the memory table.
+memory_table() {
+	local row
+	echo "| idle, after the load | RSS MB (sum) | PSS MB (sum) |"
+	echo "|---|--:|--:|"
+	for row in "${MEMORY_ROWS[@]}"; do
+		echo "| ${row//|/ | } |"
+	done
+	if [[ -x /usr/bin/time ]]; then
+		echo
+		echo "One bitcoins.cgi run in CGI mode peaks at $(mb "$(peak_rss_of_cgi GET)") MB RSS (GET)" \
+			"and $(mb "$(peak_rss_of_cgi POST)") MB (POST), for the milliseconds it lives."
+	fi
+}
+
+# Draws the req/s of every case as bars on a log scale, from bench.dat;
+# the names break into lines at their first space and at each ", ".
+draw_chart() {
+	local data="$RESULTS_DIR/bench.dat" row name rps
+	for row in "${ROWS[@]}"; do
+		IFS='|' read -r name rps _ <<<"$row"
+		name="${name/ /\\n}"
+		printf '"%s"\t%s\n' "${name//, /\\n}" "$rps"
+	done >"$data"
+	gnuplot <<EOF
+set terminal pngcairo size 1100,600 font "sans,10"
+set output "$RESULTS_DIR/bench.png"
+set title "Money Bank backend: requests per second (wrk -t$THREADS -c$CONNECTIONS, ${DURATION} s per case, $(nproc) cores)" noenhanced
+set style fill solid 0.7
+set boxwidth 0.6
+set logscale y
+set yrange [100:*]
+set ylabel "requests per second (log scale)"
+set grid ytics
+set bmargin 5
+set xtics scale 0 noenhanced
+plot "$data" using 0:2:xtic(1) with boxes lc rgb "#3a6ea5" notitle, \
+	"" using 0:2:(sprintf("%d", \$2)) with labels offset 0,0.8 notitle
+EOF
+}
+
+# Writes the report and prints it.
+write_report() {
+	local report="$RESULTS_DIR/bench.md" load_at_start="$1"
+	mkdir -p "$RESULTS_DIR"
+	{
+		echo "# make bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo
+		echo "Machine: $MACHINE; load average $load_at_start at start, $(load_average) at the end."
+		echo
+		echo "wrk -t$THREADS -c$CONNECTIONS on loopback, ${WARMUP} s warm-up then ${DURATION} s per case." \
+			"Redis as in production: appendonly, appendfsync always; its files on disk unless the row says tmpfs." \
+			"CPU per request is what lighttpd with the programs, and Redis, used (wrk excluded; from /proc, in ${CLOCK_TICKS} Hz ticks)." \
+			"A row with HTTP errors (status >= 400, or deposits Redis did not count) or socket errors is INVALID."
+		echo
+		results_table
+		echo
+		results_notes
+		echo
+		instructions_table
+		echo
+		memory_table
+	} >"$report"
+	draw_chart
+	cat "$report"
+	echo
+	echo "bench.sh: wrote $report and $RESULTS_DIR/bench.png" >&2
+}
+
+main() {
+	local stack load_at_start
+	check_prerequisites
+	trap cleanup EXIT
+	load_at_start="$(load_average)"
+	WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/moneybank-bench.XXXXXX")"
+	MACHINE="$(describe_machine)"
+	write_wrk_scripts
+	redis_servers_start
+	local -a stacks=("$@")
+	[[ $# -gt 0 ]] || read -r -a stacks <<<"$STACKS"
+	for stack in "${stacks[@]}"; do
+		[[ " $STACKS " == *" $stack "* ]] || die "unknown stack '$stack' (known: $STACKS)"
+		bench_stack "$stack"
+	done
+	write_report "$load_at_start"
+}
+
+main "$@"
