@@ -11,6 +11,10 @@ declare -A GROUP_PACKAGES=(
 	[test]="bats bats-support bats-assert valgrind clang libclang-rt-14-dev shellcheck procps"
 	[container]="podman buildah runc debootstrap netavark iptables"
 	[k8s]="openssl"
+	[kube]="aardvark-dns"
+	[stack]="nginx openssl"
+	[bench]="wrk gnuplot-nox valgrind time procps redis-tools"
+	[fuzz]="clang libclang-rt-14-dev"
 	# Only where npm is missing (scripts/deps-k8s.sh checks): nodesource's nodejs conflicts with it.
 	[node]="nodejs npm"
 )

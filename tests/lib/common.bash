@@ -111,6 +111,16 @@ backend_url() {
 	echo "http://127.0.0.1:$(cat "$1/port")"
 }
 
+# Succeeds once process $1 has exited. A zombie counts as exited: an orphan
+# is not always reaped at once (this machine's init does not reap at all),
+# and kill -0 would still find it.
+process_gone() {
+	local stat
+	stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+	stat="${stat##*) }"
+	[[ "${stat%% *}" == Z ]]
+}
+
 # Stops the process whose pid is in the file $1 with signal $2 (default
 # TERM), and waits for it; after 10 s it is killed.
 stop_pidfile() {
@@ -119,7 +129,7 @@ stop_pidfile() {
 	pid="$(cat "$pidfile")"
 	rm -f "$pidfile"
 	kill "-$signal" "$pid" 2>/dev/null || return 0
-	if ! wait_until 10 bash -c "! kill -0 $pid"; then
+	if ! wait_until 10 process_gone "$pid"; then
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 }
