@@ -12,36 +12,16 @@ set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
+readonly PROGRAM=image-run.sh MAKE_TARGET=image-run
 readonly ENGINE="${REPO_DIR}/scripts/container-engine.sh"
 readonly DATA_DIR="${REPO_DIR}/data/image-run"
 readonly IMAGE="${IMAGE:-dev.local/d22/backend}"
 readonly NAME=moneybank-image-run
 readonly PORT="${PORT:-8080}"
 readonly REDIS_PORT="${REDIS_PORT:-6379}"
-REDIS_PID=""
 LOGS_PID=""
-
-# Fails with a clear message when something already listens on loopback port $1.
-require_free_port() {
-	local port="$1" variable="$2"
-	if (: <"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
-		echo "image-run.sh: port ${port} is taken; choose another with ${variable}=NNNN make image-run" >&2
-		exit 1
-	fi
-}
-
-# Waits up to 10 s until the command succeeds.
-wait_for() {
-	local tries=200
-	until "$@" >/dev/null 2>&1; do
-		tries=$((tries - 1))
-		if ((tries == 0)); then
-			echo "image-run.sh: gave up waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
+# shellcheck source=scripts/lib/local-redis.bash
+source "${REPO_DIR}/scripts/lib/local-redis.bash"
 
 # Stops the container with its stop signal (SIGINT: requests in flight finish), then Redis.
 stop_all() {
@@ -49,20 +29,8 @@ stop_all() {
 	"${ENGINE}" stop --time 10 "${NAME}" >/dev/null 2>&1 || true
 	"${ENGINE}" rm --force "${NAME}" >/dev/null 2>&1 || true
 	if [[ -n "${LOGS_PID}" ]]; then kill "${LOGS_PID}" 2>/dev/null || true; fi
-	if [[ -n "${REDIS_PID}" ]]; then
-		kill -TERM "${REDIS_PID}" 2>/dev/null || true
-		wait "${REDIS_PID}" 2>/dev/null || true
-	fi
-	echo "image-run.sh: stopped" >&2
-}
-
-# Starts our own durable Redis on loopback.
-start_redis() {
-	mkdir -p "${DATA_DIR}"
-	redis-server --bind 127.0.0.1 --port "${REDIS_PORT}" --dir "${DATA_DIR}" \
-		--appendonly yes --appendfsync always --save '' --protected-mode yes &
-	REDIS_PID=$!
-	wait_for redis-cli -p "${REDIS_PORT}" ping
+	stop_redis
+	echo "${PROGRAM}: stopped" >&2
 }
 
 # Starts the container on the host's network, read-only with a tmpfs at /tmp.

@@ -6,33 +6,13 @@
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA_DIR="$REPO_DIR/data"
+readonly PROGRAM=run-local.sh MAKE_TARGET=run
+readonly DATA_DIR="$REPO_DIR/data"
 PORT="${PORT:-8080}"
 REDIS_PORT="${REDIS_PORT:-6379}"
-REDIS_PID=""
 BACKEND_PID=""
-
-# Fails with a clear message when something already listens on port $1.
-require_free_port() {
-	local port="$1" variable="$2"
-	if (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-		echo "run-local.sh: port $port is already taken; choose another with $variable=NNNN make run" >&2
-		exit 1
-	fi
-}
-
-# Waits until the command succeeds, for up to 10 s.
-wait_for() {
-	local tries=200
-	until "$@" >/dev/null 2>&1; do
-		tries=$((tries - 1))
-		if ((tries == 0)); then
-			echo "run-local.sh: gave up waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
+# shellcheck source=scripts/lib/local-redis.bash
+source "$REPO_DIR/scripts/lib/local-redis.bash"
 
 # Stops lighttpd gracefully (SIGINT lets requests finish), then Redis.
 stop_all() {
@@ -41,20 +21,8 @@ stop_all() {
 		kill -INT "$BACKEND_PID" 2>/dev/null || true
 		wait "$BACKEND_PID" 2>/dev/null || true
 	fi
-	if [[ -n "$REDIS_PID" ]]; then
-		kill -TERM "$REDIS_PID" 2>/dev/null || true
-		wait "$REDIS_PID" 2>/dev/null || true
-	fi
-	echo "run-local.sh: stopped" >&2
-}
-
-# Starts our own durable Redis on loopback.
-start_redis() {
-	mkdir -p "$DATA_DIR"
-	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA_DIR" \
-		--appendonly yes --appendfsync always --save '' --protected-mode yes &
-	REDIS_PID=$!
-	wait_for redis-cli -p "$REDIS_PORT" ping
+	stop_redis
+	echo "$PROGRAM: stopped" >&2
 }
 
 main() {

@@ -1,0 +1,48 @@
+# scripts/lib/local-redis.bash: what `make run` and `make image-run` share: a
+# port check, a bounded wait, and a durable redis-server of their own on
+# loopback (AOF, fsync before every reply, so the balance survives a restart).
+# Sourced by those scripts, which set PROGRAM and MAKE_TARGET (for messages),
+# REDIS_PORT and DATA_DIR first.
+
+REDIS_PID=""
+
+# Fails with a clear message when something already listens on loopback port
+# $1; $2 names the variable that picks another port.
+require_free_port() {
+	local port="$1" variable="$2"
+	if (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		echo "$PROGRAM: port $port is already taken; choose another with $variable=NNNN make $MAKE_TARGET" >&2
+		exit 1
+	fi
+}
+
+# Waits until the command succeeds, for up to 10 s.
+wait_for() {
+	local tries=200
+	until "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		if ((tries == 0)); then
+			echo "$PROGRAM: gave up waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Starts the durable Redis in the background and waits until it answers.
+start_redis() {
+	mkdir -p "$DATA_DIR"
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA_DIR" \
+		--appendonly yes --appendfsync always --save '' --protected-mode yes &
+	REDIS_PID=$!
+	wait_for redis-cli -p "$REDIS_PORT" ping
+}
+
+# Stops Redis, if it was started, and waits for it: SIGTERM makes it flush
+# and close its files.
+stop_redis() {
+	if [[ -n "$REDIS_PID" ]]; then
+		kill -TERM "$REDIS_PID" 2>/dev/null || true
+		wait "$REDIS_PID" 2>/dev/null || true
+	fi
+}
