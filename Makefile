@@ -34,7 +34,11 @@ SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 all: build
 
-build: deps-build $(PROGRAMS:%=$(BUILD)/%.cgi) $(ERROR_PAGES)
+# The shipped build also links each program into cgi-bin/ (git-ignored), so
+# that `REQUEST_METHOD=GET ./cgi-bin/bitcoins.cgi` runs it by hand.
+MANUAL_LINKS = $(if $(filter build,$(BUILD)),$(PROGRAMS:%=cgi-bin/%.cgi))
+
+build: deps-build $(PROGRAMS:%=$(BUILD)/%.cgi) $(ERROR_PAGES) $(MANUAL_LINKS)
 
 deps-build:
 	@scripts/deps.sh build
@@ -55,6 +59,9 @@ $(BUILD)/%.o: cgi-bin/%.c $(HEADERS)
 
 $(BUILD)/%.cgi: $(BUILD)/%.o $(SHARED_OBJECTS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+cgi-bin/%.cgi: $(BUILD)/%.cgi
+	ln -sf ../$< $@
 
 $(ERROR_PAGES): scripts/gen-error-pages.sh
 	scripts/gen-error-pages.sh $(BUILD)/errors
@@ -120,4 +127,4 @@ lint:
 	@tests/run.sh lint
 
 clean:
-	rm -rf build
+	rm -rf build $(PROGRAMS:%=cgi-bin/%.cgi)

@@ -51,6 +51,19 @@ run_cgi() {
 	assert_equal "$output" "$(printf 'Status: 200 OK\r\nCache-Control: no-store\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\r\n12')"
 }
 
+@test "the README's ./cgi-bin/bitcoins.cgi runs the shipped build by hand, GET and POST" {
+	local program="$REPO_DIR/cgi-bin/bitcoins.cgi"
+	assert_equal "$(readlink -f "$program")" "$(readlink -f "$REPO_DIR/build/bitcoins.cgi")"
+	run --separate-stderr env -i REDIS_HOST=127.0.0.1 REDIS_PORT="$(cat "$REDIS/port")" \
+		REQUEST_METHOD=POST QUERY_STRING=bitcoins=3 "$program"
+	assert_success
+	assert_line --index 0 $'Status: 204 No Content\r'
+	run --separate-stderr env -i REDIS_HOST=127.0.0.1 REDIS_PORT="$(cat "$REDIS/port")" \
+		REQUEST_METHOD=GET "$program"
+	assert_success
+	assert_equal "${output##*$'\r\n\r\n'}" 3
+}
+
 @test "GET by hand with no total stored prints 0" {
 	run_cgi bitcoins.cgi REQUEST_METHOD=GET
 	assert_equal "${output##*$'\r\n\r\n'}" 0
