@@ -1,20 +1,19 @@
-/* cgi.c: reads the CGI request variables and writes CGI responses. Output
- * goes through fcgi_stdio, which is plain stdio when we run as a CGI. */
-#define _POSIX_C_SOURCE 200809L
-#include <stdlib.h>
+/* cgi.c: reads the CGI request variables and writes CGI responses: to
+ * stdout under CGI, to the request's FastCGI stream under FastCGI. */
+#include <stdio.h>
 #include <string.h>
-
-#include <fcgi_stdio.h>
 
 #include "cgi.h"
 
 #define HEADER_MAX 512
 #define ERROR_BODY_MAX 512
 
-/* Returns the variable's value, or fallback when it is unset. */
-static const char *env_or(const char *name, const char *fallback)
+/* Returns the variable's value, or fallback when it is unset. FCGX_GetParam
+ * reads any NAME=value array, environ included. */
+static const char *variable_or(char **variables, const char *name,
+                               const char *fallback)
 {
-	const char *value = getenv(name);
+	const char *value = FCGX_GetParam(name, variables);
 
 	return value != NULL ? value : fallback;
 }
@@ -22,15 +21,19 @@ static const char *env_or(const char *name, const char *fallback)
 /* The path is SCRIPT_NAME followed by PATH_INFO: lighttpd puts it in the
  * first under FastCGI and in the second under CGI with our aliases. A path
  * too long to fit is cut, and then matches none of ours. */
-void request_read(struct request *request)
+void request_read(struct request *request, char **variables,
+                  FCGX_Stream *out)
 {
-	request->method = env_or("REQUEST_METHOD", "");
+	request->method = variable_or(variables, "REQUEST_METHOD", "");
 	snprintf(request->path, sizeof(request->path), "%s%s",
-	         env_or("SCRIPT_NAME", ""), env_or("PATH_INFO", ""));
-	request->query = env_or("QUERY_STRING", "");
-	request->accept = env_or("HTTP_ACCEPT", "");
-	request->idempotency_key = getenv("HTTP_IDEMPOTENCY_KEY");
+	         variable_or(variables, "SCRIPT_NAME", ""),
+	         variable_or(variables, "PATH_INFO", ""));
+	request->query = variable_or(variables, "QUERY_STRING", "");
+	request->accept = variable_or(variables, "HTTP_ACCEPT", "");
+	request->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY",
+	                                         variables);
 	request->head = strcmp(request->method, "HEAD") == 0;
+	request->out = out;
 }
 
 bool request_is(const struct request *request, const char *method)
@@ -60,6 +63,17 @@ static const char *status_reason(int status)
 	}
 }
 
+/* Writes text to the response: stdout under CGI, where it stays buffered
+ * until exit, or the FastCGI stream, which libfcgi sends when the request
+ * finishes. */
+static void response_put(const struct request *request, const char *text)
+{
+	if (request->out != NULL)
+		FCGX_PutS(text, request->out);
+	else
+		fputs(text, stdout);
+}
+
 void reply_send(const struct request *request, const struct reply *reply)
 {
 	char head[HEADER_MAX];
@@ -76,13 +90,13 @@ void reply_send(const struct request *request, const struct reply *reply)
 	if (reply->extra_header != NULL)
 		length += snprintf(head + length, sizeof(head) - (size_t)length,
 		                   "%s\r\n", reply->extra_header);
-	fputs(head, stdout);
-	fputs("\r\n", stdout);
+	response_put(request, head);
+	response_put(request, "\r\n");
 	if (!request->head && body_length > 0)
-		fputs(reply->body, stdout);
+		response_put(request, reply->body);
 	/* Not flushed here: the end of the request sends it (exit under CGI, the
-	 * next FCGI_Accept under FastCGI, in the same write as the end records),
-	 * which saves lighttpd a wake-up per request. */
+	 * next FCGX_Accept_r under FastCGI, in the same write as the end
+	 * records), which saves lighttpd a wake-up per request. */
 }
 
 /* Writes a JSON error with an optional extra header line. */

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <fcgiapp.h>
+
 #define REQUEST_PATH_MAX 64
 
 struct request {
@@ -15,6 +17,7 @@ struct request {
 	const char *accept;          /* Accept header, "" when absent */
 	const char *idempotency_key; /* Idempotency-Key header, NULL when absent */
 	bool head;                   /* HEAD: answer as GET, without a body */
+	FCGX_Stream *out;            /* FastCGI response stream; NULL: stdout */
 };
 
 /* The parts of a response; a NULL content_type means no body. */
@@ -25,8 +28,11 @@ struct reply {
 	const char *extra_header; /* one complete "Name: value" line, or NULL */
 };
 
-/* Reads the current request from the CGI environment. */
-void request_read(struct request *request);
+/* Reads the current request from its CGI variables: environ under CGI, the
+ * request's parameters under FastCGI. The response goes to out, or to
+ * stdout when out is NULL. */
+void request_read(struct request *request, char **variables,
+                  FCGX_Stream *out);
 
 /* Tells whether the request uses the given method. */
 bool request_is(const struct request *request, const char *method);

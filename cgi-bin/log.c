@@ -1,15 +1,21 @@
-/* log.c: formats with the C library, because fcgi_stdio's own printf does
- * not know every conversion, then writes the line to stderr in one piece.
- * Under CGI stderr is unbuffered; under FastCGI the line travels to lighttpd
- * with the end of the request, before the response, in one write. */
+/* log.c: formats a line, then writes it in one piece. Under CGI stderr is
+ * unbuffered and goes to lighttpd's error log; under FastCGI the line
+ * travels to lighttpd with the end of the request, before the response, in
+ * one write. */
 #include <stdarg.h>
 #include <stdio.h>
-
-#include <fcgi_stdio.h>
 
 #include "log.h"
 
 #define LOG_LINE_MAX 512
+
+/* The error stream of the FastCGI request being answered, or NULL. */
+static FCGX_Stream *log_stream;
+
+void log_use_stream(FCGX_Stream *stream)
+{
+	log_stream = stream;
+}
 
 void log_line(const char *format, ...)
 {
@@ -26,5 +32,8 @@ void log_line(const char *format, ...)
 		length = (int)sizeof(line) - 2;
 	line[length] = '\n';
 	line[length + 1] = '\0';
-	fputs(line, stderr);
+	if (log_stream != NULL)
+		FCGX_PutS(line, log_stream);
+	else
+		fputs(line, stderr);
 }

@@ -1,13 +1,29 @@
 /* serve.c: what every request needs before the API logic runs. The same
- * binary is a CGI (FCGI_Accept returns once) or a FastCGI responder (it
- * returns for each request, and the Redis connection is kept between them). */
+ * binary is a CGI (one request: variables in environ, response on stdout)
+ * or a FastCGI responder (lighttpd starts it on a listening socket; it
+ * answers request after request and keeps its Redis connection between
+ * them). */
 #include <signal.h>
 
-#include <fcgi_stdio.h>
+#include <fcgiapp.h>
 
 #include "config.h"
 #include "log.h"
 #include "serve.h"
+
+#define DISCARD_MAX 1024
+/* lighttpd passes a FastCGI responder its listening socket as stdin. */
+#define LISTEN_SOCKET 0
+
+/* The process environment: a CGI's request variables. */
+extern char **environ;
+
+/* What answering a request needs besides the request itself. */
+struct server {
+	handler *handle;
+	struct store store;
+	const char *config_error; /* NULL when the configuration is valid */
+};
 
 void reply_store_error(const struct request *request, enum store_status status)
 {
@@ -31,25 +47,76 @@ void reply_store_error(const struct request *request, enum store_status status)
 	}
 }
 
+/* Answers one request, or 500 when the configuration is invalid. */
+static void answer(struct server *server, char **variables, FCGX_Stream *out)
+{
+	struct request request;
+
+	request_read(&request, variables, out);
+	if (server->config_error == NULL) {
+		server->handle(&request, &server->store);
+		return;
+	}
+	log_line("%s", server->config_error);
+	reply_error(&request, 500, server->config_error);
+}
+
+/* Lets libfcgi close the connection as soon as the request is finished.
+ * By default it shuts down its side and then waits in select() until
+ * lighttpd closes first (so that data lighttpd sent and we never read
+ * cannot turn into a reset): one more sleep and wake-up per request. Here
+ * the rest of the request body is read first, which costs nothing in
+ * practice (lighttpd has the whole body before it calls us, sends it right
+ * after the parameters, and it is at most 1 kB), so nothing is left unread
+ * and lighttpd has nothing more to send: the plain close is safe. After a
+ * read error the careful close stays. */
+static void release_early(FCGX_Request *fcgi)
+{
+	char discard[DISCARD_MAX];
+
+	while (FCGX_GetStr(discard, sizeof(discard), fcgi->in) > 0)
+		continue;
+	if (FCGX_HasSeenEOF(fcgi->in) != 0 && FCGX_GetError(fcgi->in) == 0)
+		(void)FCGX_Detach(fcgi);
+}
+
+/* Answers FastCGI requests until lighttpd stops us. Each request's log
+ * lines go to its error stream, which libfcgi sends with the response. */
+static void answer_requests(struct server *server, FCGX_Request *fcgi)
+{
+	while (FCGX_Accept_r(fcgi) >= 0) {
+		log_use_stream(fcgi->err);
+		answer(server, fcgi->envp, fcgi->out);
+		release_early(fcgi);
+		log_use_stream(NULL);
+	}
+	FCGX_Finish_r(fcgi);
+}
+
+/* Runs as a FastCGI responder on the socket lighttpd gave us. */
+static void serve_fastcgi(struct server *server)
+{
+	FCGX_Request fcgi;
+
+	if (FCGX_Init() == 0 && FCGX_InitRequest(&fcgi, LISTEN_SOCKET, 0) == 0)
+		answer_requests(server, &fcgi);
+	else
+		log_line("cannot set up the FastCGI request");
+}
+
 int serve(handler *handle)
 {
+	struct server server = { handle, { 0 }, NULL };
 	struct config config;
-	struct store store;
-	struct request request;
-	const char *config_error = config_load(&config);
 
+	server.config_error = config_load(&config);
 	/* A peer that hangs up must give EPIPE, not kill us mid-request. */
 	signal(SIGPIPE, SIG_IGN);
-	store_init(&store, &config);
-	while (FCGI_Accept() >= 0) {
-		request_read(&request);
-		if (config_error == NULL) {
-			handle(&request, &store);
-			continue;
-		}
-		log_line("%s", config_error);
-		reply_error(&request, 500, config_error);
-	}
-	store_close(&store);
+	store_init(&server.store, &config);
+	if (FCGX_IsCGI())
+		answer(&server, environ, NULL);
+	else
+		serve_fastcgi(&server);
+	store_close(&server.store);
 	return 0;
 }

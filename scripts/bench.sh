@@ -40,8 +40,9 @@ WORK_DIR=""
 TMPFS_DIR=""
 MACHINE=""
 
-# One row per case: name|stack|method|path|expected status. Each stack is
-# started once, runs its cases, has its memory measured, and is stopped.
+# One row per case: name|stack|method|path|expected status. Each case runs
+# on a lighttpd started for it; after a stack's last case its memory is
+# measured and it is stopped.
 readonly CASES='static file|static|GET|/static.txt|200
 no-op CGI (floor)|noop|GET|/v1/bitcoins|200
 bitcoins.cgi GET|cgi|GET|/v1/bitcoins|200
@@ -299,15 +300,36 @@ programs_of() {
 	done < <(pgrep -P "$1") | sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? " + " : ""), $1, $2 }'
 }
 
-# Records the memory of the stack's lighttpd and its idle programs, once the
-# CGIs of the last request have exited.
-measure_memory() {
-	local stack="$1" pid rss pss programs
-	pid="$(cat "$WORK_DIR/$stack/pid")"
-	wait_until 5 bash -c "[[ $stack == fastcgi ]] || ! pgrep -P $pid" || true
+# Records the memory of lighttpd ($2) and its programs as the row named $1.
+memory_row() {
+	local name="$1" pid="$2" rss pss programs
 	read -r rss pss < <(memory_of "$pid")
 	programs="$(programs_of "$pid")"
-	MEMORY_ROWS+=("$stack mode: lighttpd${programs:+ + $programs}|$(mb "$rss")|$(mb "$pss")")
+	MEMORY_ROWS+=("$name: lighttpd${programs:+ + $programs}|$(mb "$rss")|$(mb "$pss")")
+}
+
+# Succeeds when lighttpd ($1) runs no more FastCGI processes than its
+# min-procs (one per route): those it added under load have been stopped.
+fastcgi_at_minimum() {
+	(($(pgrep -c -P "$1") <= 2))
+}
+
+# Records the memory of the stack's lighttpd and its programs once the load
+# is over. In CGI mode, once the last CGIs have exited. In FastCGI mode,
+# right after the load and again when idle: lighttpd stops the processes it
+# added under load after its idle-timeout (60 s by default).
+measure_memory() {
+	local stack="$1" pid
+	pid="$(cat "$WORK_DIR/$stack/pid")"
+	if [[ "$stack" == cgi ]]; then
+		wait_until 5 bash -c "! pgrep -P $pid" || true
+		memory_row "cgi mode, idle" "$pid"
+		return
+	fi
+	memory_row "fastcgi mode, right after the load" "$pid"
+	echo "bench.sh: waiting up to 90 s for lighttpd's FastCGI idle-timeout" >&2
+	wait_until 90 fastcgi_at_minimum "$pid" || true
+	memory_row "fastcgi mode, idle" "$pid"
 }
 
 # Prints kB as MB with one decimal.
@@ -315,13 +337,19 @@ mb() {
 	awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'
 }
 
-# Runs every case of the stack $1, then measures its memory and stops it.
+# Runs every case of the stack $1, each on a lighttpd started for it, then
+# measures the memory after the last case and stops it. A fresh lighttpd per
+# case keeps the cases comparable: lighttpd 1.4.69's heap grows by about 56
+# bytes per CGI request and never shrinks, and every fork copies it, so a
+# case run after another on the same lighttpd paid more per request (README,
+# Performance).
 bench_stack() {
-	local stack="$1" url name case_stack method path expected
-	url="$(stack_start "$stack")"
+	local stack="$1" url="" name case_stack method path expected
 	while IFS='|' read -r name case_stack method path expected; do
-		[[ "$case_stack" != "$stack" ]] ||
-			measure_case "$stack" "$name" "$method" "$url$path" "$expected"
+		[[ "$case_stack" == "$stack" ]] || continue
+		[[ -z "$url" ]] || stop_pidfile "$WORK_DIR/$stack/pid" INT
+		url="$(stack_start "$stack")"
+		measure_case "$stack" "$name" "$method" "$url$path" "$expected"
 	done <<<"$CASES"
 	[[ "$stack" != cgi && "$stack" != fastcgi ]] || measure_memory "$stack"
 	stop_pidfile "$WORK_DIR/$stack/pid" INT
@@ -379,7 +407,7 @@ instructions_table() {
 # Prints the memory table.
 memory_table() {
 	local row
-	echo "| idle, after the load | RSS MB (sum) | PSS MB (sum) |"
+	echo "| memory | RSS MB (sum) | PSS MB (sum) |"
 	echo "|---|--:|--:|"
 	for row in "${MEMORY_ROWS[@]}"; do
 		echo "| ${row//|/ | } |"

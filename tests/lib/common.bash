@@ -23,7 +23,7 @@ free_port() {
 	echo "$port"
 }
 
-# Waits up to $2 seconds (default 5) until the command in $3... succeeds.
+# Waits up to $1 seconds until the command $2... succeeds.
 wait_until() {
 	local seconds="$1"
 	shift
