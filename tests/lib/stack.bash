@@ -124,6 +124,7 @@ stack_front_config() {
 
 			upstream backends {
 		$servers	keepalive 32;
+				keepalive_timeout 60s;
 			}
 
 			server {
