@@ -15,6 +15,9 @@
 
 STACK_HOST=bitcoin.127.0.0.1.nip.io
 STACK_BACKENDS=3
+# Sent on every HTTPS answer, errors included; never on plain HTTP, where
+# browsers must ignore it (RFC 6797).
+STACK_HSTS='add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;'
 
 # Writes port $2 to file $1; with no port given, keeps the file or picks a
 # free loopback port.
@@ -75,10 +78,11 @@ stack_backend_dirs() {
 
 # Prints the nginx configuration of the front: the local stand-in for the
 # NGINX Ingress of k8s/ingress.yaml. Like the Ingress it answers plain HTTP
-# with a 308 to HTTPS, adds HSTS, routes only /v1/bitcoins, round-robins over
-# the backends over kept-alive connections, forwards requests unchanged (so
-# lighttpd's 411 for a POST without Content-Length reaches the client), and
-# keeps its defaults: 1m bodies, 5 s connect, POSTs not retried once sent. Deviation: 10 s header
+# with a 308 to HTTPS, speaks TLS 1.2 and 1.3 only, adds HSTS, routes only
+# /v1/bitcoins, round-robins over the backends over kept-alive connections,
+# forwards requests unchanged (so lighttpd's 411 for a POST without
+# Content-Length reaches the client), and keeps its defaults: 1m bodies, 5 s
+# connect, POSTs not retried once sent. Deviation: 10 s header
 # and body timeouts (the Ingress has 60 s) so slow clients are cut promptly.
 # Bodies stay in memory and responses are not buffered, so the workers, which
 # run as nobody under root, never need the state directory.
@@ -122,6 +126,16 @@ stack_front_config() {
 			proxy_next_upstream_tries 3;
 			default_type application/json;
 
+			# TLS 1.2 and 1.3 only, at http level so that the port's default
+			# server has it: OpenSSL settles the protocol before SNI selects a
+			# server, so nginx before 1.29.2 uses the default server's list for
+			# every name (nginx.org/en/docs/http/server_names.html, "Virtual
+			# server selection"). nginx 1.22's own default is TLSv1 TLSv1.1
+			# TLSv1.2; TLSv1.3 joined it in 1.23.4.
+			ssl_protocols TLSv1.2 TLSv1.3;
+			ssl_certificate $dir/tls/tls.crt;
+			ssl_certificate_key $dir/tls/tls.key;
+
 			upstream backends {
 		$servers	keepalive 32;
 				keepalive_timeout 60s;
@@ -138,17 +152,13 @@ stack_front_config() {
 			}
 			server {
 				listen 127.0.0.1:$https_port ssl http2 default_server;
-				ssl_certificate $dir/tls/tls.crt;
-				ssl_certificate_key $dir/tls/tls.key;
+				$STACK_HSTS
 				return 404 '{"error":"no such host here"}';
 			}
 			server {
 				listen 127.0.0.1:$https_port ssl http2;
 				server_name $STACK_HOST;
-				ssl_certificate $dir/tls/tls.crt;
-				ssl_certificate_key $dir/tls/tls.key;
-				ssl_protocols TLSv1.2 TLSv1.3;
-				add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
+				$STACK_HSTS
 				location = /v1/bitcoins {
 					proxy_set_header Host \$host;
 					proxy_set_header Connection "";
