@@ -23,11 +23,13 @@ setup_file() {
 }
 
 # Stops what the test left running: a throttled_client loop stops at its
-# stop file, and background curls (pids in BATS_TEST_TMPDIR/pids) are killed
-# if they are still curls, so a recycled pid is never hit.
+# stop file, a stack that started despite a bad setting is stopped, and
+# background curls (pids in BATS_TEST_TMPDIR/pids) are killed if they are
+# still curls, so a recycled pid is never hit.
 teardown() {
 	local pid
 	[[ ! -d "$BATS_TEST_TMPDIR/rate" ]] || touch "$BATS_TEST_TMPDIR/rate/stop"
+	stack_stop "$BATS_TEST_TMPDIR/bad"
 	[[ -f "$BATS_TEST_TMPDIR/pids" ]] || return 0
 	while read -r pid; do
 		if [[ "$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" == curl* ]]; then
