@@ -6,6 +6,11 @@
 # STACK_DIR (default .cache/stack), so the balance survives a restart.
 # Ports: STACK_HTTPS_PORT (8443), STACK_HTTP_PORT (8081), STACK_REDIS_PORT
 # (6380), STACK_BACKEND_PORTS ("8091 8092 8093"). BACKEND_MODE=cgi|fastcgi.
+# The front speaks TLS 1.2 and 1.3 only and sends HSTS. Per client address
+# it allows STACK_LIMIT_RPS requests a second (10), STACK_LIMIT_BURST more at
+# once (20) and STACK_LIMIT_CONNECTIONS in flight (20), the Ingress's
+# numbers, and answers 429 with Retry-After over them; raise them to load
+# the stack from one address.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,7 +55,9 @@ print_help() {
 	cat >&2 <<-EOF
 
 		Money Bank stack on loopback (Ctrl-C stops it; state in $STACK_DIR)
-		  front     $url  (nginx, TLS; $http_url redirects to it)
+		  front     $url  (nginx, TLS 1.2/1.3, HSTS; $http_url redirects to it)
+		  limits    per client address: $(stack_limit RPS) requests/s, bursts of $(stack_limit BURST), $(stack_limit CONNECTIONS) in flight; over them 429
+		            (STACK_LIMIT_RPS, STACK_LIMIT_BURST, STACK_LIMIT_CONNECTIONS)
 		  backends  $(for port in $STACK_BACKEND_PORTS; do printf 'http://127.0.0.1:%s ' "$port"; done)($BACKEND_MODE)
 		  redis     127.0.0.1:$STACK_REDIS_PORT, password in $STACK_DIR/redis/password
 

@@ -12,9 +12,23 @@
 # A port file that exists is kept, so a restart reuses its port.
 # STACK_REDIS_PORT, STACK_BACKEND_PORTS ("P1 P2 P3"), STACK_HTTPS_PORT and
 # STACK_HTTP_PORT, when set, choose the ports instead of free_port.
+#
+# Per-client limits of the front, the numbers the Ingress has
+# (k8s/ingress.yaml): STACK_LIMIT_RPS requests a second sustained (10),
+# STACK_LIMIT_BURST more at once (20, served without delay), and
+# STACK_LIMIT_CONNECTIONS requests in flight (20), per client address. Over
+# either the front answers 429 with a JSON body and Retry-After, and the
+# request never reaches a backend. A suite that sends thousands of requests
+# from one address on purpose raises them, and says why.
 
 STACK_HOST=bitcoin.127.0.0.1.nip.io
 STACK_BACKENDS=3
+# Seconds a throttled client is told to wait: at the default rate one second
+# frees 10 requests, and a request in flight rarely lasts longer.
+STACK_RETRY_AFTER=1
+# Sent on every HTTPS answer, errors included; never on plain HTTP, where
+# browsers must ignore it (RFC 6797).
+STACK_HSTS='add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;'
 
 # Writes port $2 to file $1; with no port given, keeps the file or picks a
 # free loopback port.
@@ -73,19 +87,51 @@ stack_backend_dirs() {
 	done
 }
 
+# Prints the front's per-client limit $1 (RPS, BURST or CONNECTIONS): the
+# setting STACK_LIMIT_$1, or its default, the Ingress's number.
+stack_limit() {
+	case "$1" in
+	RPS) echo "${STACK_LIMIT_RPS:-10}" ;;
+	BURST) echo "${STACK_LIMIT_BURST:-20}" ;;
+	CONNECTIONS) echo "${STACK_LIMIT_CONNECTIONS:-20}" ;;
+	esac
+}
+
+# Fails with a clear message unless every limit is a whole number that
+# nginx takes: 1 or more (limit_req refuses burst=0), and at most 65535
+# connections.
+stack_limits_check() {
+	local name value high
+	for name in RPS BURST CONNECTIONS; do
+		value="$(stack_limit "$name")"
+		high=999999999
+		[[ "$name" != CONNECTIONS ]] || high=65535
+		if [[ ! "$value" =~ ^[1-9][0-9]{0,8}$ ]] || ((value > high)); then
+			echo "stack: STACK_LIMIT_$name=$value is not a valid limit; use a whole number from 1 to $high" >&2
+			return 1
+		fi
+	done
+}
+
 # Prints the nginx configuration of the front: the local stand-in for the
 # NGINX Ingress of k8s/ingress.yaml. Like the Ingress it answers plain HTTP
-# with a 308 to HTTPS, adds HSTS, routes only /v1/bitcoins, round-robins over
-# the backends over kept-alive connections, forwards requests unchanged (so
-# lighttpd's 411 for a POST without Content-Length reaches the client), and
-# keeps its defaults: 1m bodies, 5 s connect, POSTs not retried once sent. Deviation: 10 s header
+# with a 308 to HTTPS, speaks TLS 1.2 and 1.3 only, adds HSTS, limits each
+# client address's request rate and requests in flight (STACK_LIMIT_*),
+# routes only /v1/bitcoins, round-robins over the backends over kept-alive
+# connections, forwards requests unchanged (so lighttpd's 411 for a POST
+# without Content-Length reaches the client), and keeps its defaults: 1m
+# bodies, 5 s connect, POSTs not retried once sent. Deviation: 10 s header
 # and body timeouts (the Ingress has 60 s) so slow clients are cut promptly.
 # Bodies stay in memory and responses are not buffered, so the workers, which
 # run as nobody under root, never need the state directory.
 stack_front_config() {
 	local dir="$1" front="$1/front" https_port http_port servers="" backend
+	local rps burst connections
 	https_port="$(cat "$front/https_port")"
 	http_port="$(cat "$front/http_port")"
+	rps="$(stack_limit RPS)"
+	burst="$(stack_limit BURST)"
+	connections="$(stack_limit CONNECTIONS)"
 	while read -r backend; do
 		servers+="	server 127.0.0.1:$(cat "$backend/port") max_fails=1 fail_timeout=2s;"$'\n'
 	done < <(stack_backend_dirs "$dir")
@@ -122,6 +168,32 @@ stack_front_config() {
 			proxy_next_upstream_tries 3;
 			default_type application/json;
 
+			# TLS 1.2 and 1.3 only, at http level so that the port's default
+			# server has it: OpenSSL settles the protocol before SNI selects a
+			# server, so nginx before 1.29.2 uses the default server's list for
+			# every name (nginx.org/en/docs/http/server_names.html, "Virtual
+			# server selection"). nginx 1.22's own default is TLSv1 TLSv1.1
+			# TLSv1.2; TLSv1.3 joined it in 1.23.4.
+			ssl_protocols TLSv1.2 TLSv1.3;
+			ssl_certificate $dir/tls/tls.crt;
+			ssl_certificate_key $dir/tls/tls.key;
+
+			# Per client address, as the Ingress's limit-rps,
+			# limit-burst-multiplier and limit-connections annotations do, so
+			# that one client cannot crowd out the others: $rps requests a
+			# second, $burst more at once without delay, $connections requests in flight.
+			# limit_conn counts requests whose header has been read (each
+			# HTTP/2 stream), not idle connections. This front is the edge,
+			# so the peer's address is the client's.
+			limit_req_zone \$binary_remote_addr zone=per_client_rate:10m rate=${rps}r/s;
+			limit_conn_zone \$binary_remote_addr zone=per_client_requests:10m;
+			limit_req_status 429;
+			limit_conn_status 429;
+			map \$limit_conn_status \$too_many_requests {
+				REJECTED 'too many requests in flight from your address: at most $connections at once; this one was not processed; send it again once one has finished, or after the seconds in Retry-After';
+				default 'too many requests from your address: at most $rps a second, or $burst more at once; this one was not processed; send it again after the seconds in Retry-After';
+			}
+
 			upstream backends {
 		$servers	keepalive 32;
 				keepalive_timeout 60s;
@@ -138,18 +210,17 @@ stack_front_config() {
 			}
 			server {
 				listen 127.0.0.1:$https_port ssl http2 default_server;
-				ssl_certificate $dir/tls/tls.crt;
-				ssl_certificate_key $dir/tls/tls.key;
+				$STACK_HSTS
 				return 404 '{"error":"no such host here"}';
 			}
 			server {
 				listen 127.0.0.1:$https_port ssl http2;
 				server_name $STACK_HOST;
-				ssl_certificate $dir/tls/tls.crt;
-				ssl_certificate_key $dir/tls/tls.key;
-				ssl_protocols TLSv1.2 TLSv1.3;
-				add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
+				$STACK_HSTS
+				error_page 429 @too_many_requests;
 				location = /v1/bitcoins {
+					limit_req zone=per_client_rate burst=$burst nodelay;
+					limit_conn per_client_requests $connections;
 					proxy_set_header Host \$host;
 					proxy_set_header Connection "";
 					proxy_set_header Proxy "";
@@ -163,6 +234,12 @@ stack_front_config() {
 				}
 				location / {
 					return 404 '{"error":"only /v1/bitcoins is served here"}';
+				}
+				# A location's own add_header replaces the server's, so HSTS again.
+				location @too_many_requests {
+					$STACK_HSTS
+					add_header Retry-After $STACK_RETRY_AFTER always;
+					return 429 '{"error":"\$too_many_requests"}';
 				}
 			}
 		}
@@ -189,6 +266,7 @@ stack_front_start() {
 # Starts the whole stack into directory $1: Redis, the backends, the front.
 stack_start() {
 	local dir="$1" number ports
+	stack_limits_check || return 1
 	mkdir -p "$dir/redis"
 	read -r -a ports <<<"${STACK_BACKEND_PORTS:-}"
 	stack_port_file "$dir/redis/port" "${STACK_REDIS_PORT:-}"
