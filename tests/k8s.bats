@@ -216,3 +216,7 @@ teardown() {
 	assert_line ">   - host: bitcoin.192.0.2.30.nip.io"
 	assert_line ">     - bitcoin.192.0.2.30.nip.io"
 }
+
+@test "Redis runs redis:7.4.11-bookworm or a later 7.4 patch, with the 2026 security fixes" {
+	check redis-image
+}

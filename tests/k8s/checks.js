@@ -404,6 +404,18 @@ const checks = {
     }
     return `${render.app.length} objects, all in ${NAMESPACE}`;
   },
+
+  // Redis runs a 7.4 release with the security fixes of July 2026 (7.4.10,
+  // a stream RESTORE use-after-free that may lead to remote code execution)
+  // and August 2026 (7.4.11, a use-after-free in the TLS pending-data list),
+  // on the Debian bookworm variant, pinned to its patch release.
+  'redis-image'(render) {
+    const { container } = redis(render);
+    const tag = /^redis:7\.4\.(\d+)-bookworm$/.exec(container.image);
+    assert(tag, `${container.image} is not a pinned redis:7.4.x-bookworm`);
+    assert(Number(tag[1]) >= 11, `${container.image} predates 7.4.11, the first 7.4 release with both security fixes`);
+    return container.image;
+  },
 };
 
 // Runs the named check on the render in the given directory.
