@@ -63,6 +63,12 @@ with_secrets_in() {
 	SECRETS_DIR="$dir" "$@"
 }
 
+# Runs node reachability.js (allowed, query) on the render.
+reachability() {
+	require_render
+	run node "$REPO_DIR/tests/k8s/reachability.js" "$1" "$RENDER_DIR" "${@:2}"
+}
+
 # Stops the TLS test server, if a test started one.
 teardown() {
 	stop_pidfile "$BATS_TEST_TMPDIR/s_server.pid"
@@ -72,7 +78,7 @@ teardown() {
 	require_render
 	[[ ! -s "$RENDER_DIR/render.err" ]] || fail "kubectl kustomize failed: $(cat "$RENDER_DIR/render.err")"
 	run bash -c "grep -h '^kind: ' '$RENDER_DIR/app.yaml' '$RENDER_DIR/namespace.yaml' | sort | tr '\n' ' '"
-	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: StatefulSet "
+	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: StatefulSet "
 }
 
 @test "every rendered object and both generated Secrets pass the Kubernetes schema" {
@@ -215,6 +221,49 @@ teardown() {
 	assert_line "<     - bitcoin.192.168.49.2.nip.io"
 	assert_line ">   - host: bitcoin.192.0.2.30.nip.io"
 	assert_line ">     - bitcoin.192.0.2.30.nip.io"
+}
+
+@test "NetworkPolicy reachability follows the Kubernetes rules on the documentation's examples" {
+	run node "$REPO_DIR/tests/k8s/reachability.js" selftest
+	assert_success
+	assert_output --partial "ok: "
+}
+
+@test "the rendered NetworkPolicies allow only controller to backend:8080, backend to Redis:6379 and to DNS:53" {
+	reachability allowed
+	assert_success
+	assert_output - <<'EOF'
+devops-2025/backend -> devops-2025/redis 6379/TCP
+devops-2025/backend -> kube-system/coredns 53/TCP
+devops-2025/backend -> kube-system/coredns 53/UDP
+ingress-nginx/controller -> devops-2025/backend 8080/TCP
+# 4 of 420 connections allowed
+EOF
+}
+
+@test "the rendered NetworkPolicies refuse other pods, other ports, the internet, and Redis talking to anyone" {
+	reachability query \
+		'default/impostor devops-2025/backend 8080/TCP' \
+		'default/impostor devops-2025/redis 6379/TCP' \
+		'devops-2025/stray-pod devops-2025/backend 8080/TCP' \
+		'devops-2025/stray-pod devops-2025/redis 6379/TCP' \
+		'ingress-nginx/admission-job devops-2025/backend 8080/TCP' \
+		'ingress-nginx/controller devops-2025/backend 22/TCP' \
+		'ingress-nginx/controller devops-2025/redis 6379/TCP' \
+		'kube-system/coredns devops-2025/backend 8080/TCP' \
+		'devops-2025/backend internet/203.0.113.10 443/TCP' \
+		'devops-2025/backend devops-2025/redis 6380/TCP' \
+		'devops-2025/backend kube-system/coredns 443/TCP' \
+		'devops-2025/backend kube-system/metrics-server 53/UDP' \
+		'devops-2025/backend ingress-nginx/controller 443/TCP' \
+		'devops-2025/redis internet/203.0.113.10 443/TCP' \
+		'devops-2025/redis kube-system/coredns 53/UDP' \
+		'devops-2025/redis devops-2025/backend 8080/TCP' \
+		'devops-2025/stray-pod internet/203.0.113.10 443/TCP' \
+		'internet/203.0.113.10 devops-2025/backend 8080/TCP'
+	assert_success
+	refute_output --partial allowed
+	assert_equal "$(grep -c '^refused: ' <<<"$output")" 18
 }
 
 @test "Redis runs redis:7.4.11-bookworm or a later 7.4 patch, with the 2026 security fixes" {

@@ -200,9 +200,7 @@ const checks = {
   // The NetworkPolicy isolates the Redis pods and lets in only the backend
   // pods, only on Redis's port.
   'network-policy'(render) {
-    const policies = m.ofKind(render.app, 'NetworkPolicy');
-    assert(policies.length === 1, `expected one NetworkPolicy, found ${policies.length}`);
-    const policy = policies[0].spec;
+    const policy = m.find(render.app, 'NetworkPolicy', 'redis-from-backend-only').spec;
     const name = (ws) => ws.map((w) => `${w.kind}/${w.metadata.name}`).join(',');
     const protectedPods = m.workloadsSelectedBy(render.app, policy.podSelector);
     assert(name(protectedPods) === 'StatefulSet/redis', `the policy selects ${name(protectedPods)}, not the Redis pods`);
