@@ -266,6 +266,14 @@ EOF
 	assert_equal "$(grep -c '^refused: ' <<<"$output")" 18
 }
 
+@test "the Ingress limits each client IP to 10 requests/s with bursts of 20, and to 20 connections" {
+	check ingress-limits
+}
+
+@test "over the limits the controller answers 429, and speaks only TLS 1.2 and 1.3 with HSTS, set in its ConfigMap" {
+	check ingress-controller-config
+}
+
 @test "Redis runs redis:7.4.11-bookworm or a later 7.4 patch, with the 2026 security fixes" {
 	check redis-image
 }
