@@ -10,6 +10,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 load lib/common
 load lib/kubectl
+load lib/minikube-stubs
 
 # Renders k8s/ and k8s/namespace/, and has the real secret scripts print
 # their Secrets from throwaway files, for the checks to read.
@@ -63,6 +64,33 @@ with_secrets_in() {
 	SECRETS_DIR="$dir" "$@"
 }
 
+# Runs node reachability.js (allowed, query) on the render.
+reachability() {
+	require_render
+	run node "$REPO_DIR/tests/k8s/reachability.js" "$1" "$RENDER_DIR" "${@:2}"
+}
+
+# Runs a step of scripts/minikube-up.sh (one of its functions, with
+# arguments) in a shell that sourced the script, with the stand-ins. Sourced
+# alone, not in a && list, so that its set -e holds there too.
+minikube_up_step() {
+	SECRETS_DIR="$BATS_TEST_TMPDIR/secrets" run bash -c 'source "$1/scripts/minikube-up.sh"; "${@:2}"' _ "$REPO_DIR" "$@"
+}
+
+# Runs the whole of scripts/minikube-up.sh with the stand-ins; its secrets,
+# should it get that far, go to a throwaway folder.
+minikube_up() {
+	SECRETS_DIR="$BATS_TEST_TMPDIR/secrets" run "$REPO_DIR/scripts/minikube-up.sh"
+}
+
+# Fails when the stand-ins were asked to change anything: start, delete or
+# stop a cluster, enable an addon, apply, patch or create an object, deploy.
+refute_changes() {
+	run stub_calls
+	refute_output --regexp '(^| )(start|delete|stop|addons|apply|patch|create)( |$)'
+	refute_output --partial skaffold
+}
+
 # Stops the TLS test server, if a test started one.
 teardown() {
 	stop_pidfile "$BATS_TEST_TMPDIR/s_server.pid"
@@ -72,7 +100,7 @@ teardown() {
 	require_render
 	[[ ! -s "$RENDER_DIR/render.err" ]] || fail "kubectl kustomize failed: $(cat "$RENDER_DIR/render.err")"
 	run bash -c "grep -h '^kind: ' '$RENDER_DIR/app.yaml' '$RENDER_DIR/namespace.yaml' | sort | tr '\n' ' '"
-	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: StatefulSet "
+	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: StatefulSet "
 }
 
 @test "every rendered object and both generated Secrets pass the Kubernetes schema" {
@@ -215,4 +243,248 @@ teardown() {
 	assert_line "<     - bitcoin.192.168.49.2.nip.io"
 	assert_line ">   - host: bitcoin.192.0.2.30.nip.io"
 	assert_line ">     - bitcoin.192.0.2.30.nip.io"
+}
+
+@test "NetworkPolicy reachability follows the Kubernetes rules on the documentation's examples" {
+	run node "$REPO_DIR/tests/k8s/reachability.js" selftest
+	assert_success
+	assert_output --partial "ok: "
+}
+
+@test "the rendered NetworkPolicies allow only controller to backend:8080, backend to Redis:6379 and to DNS:53" {
+	reachability allowed
+	assert_success
+	assert_output - <<'EOF'
+devops-2025/backend -> devops-2025/redis 6379/TCP
+devops-2025/backend -> kube-system/coredns 53/TCP
+devops-2025/backend -> kube-system/coredns 53/UDP
+ingress-nginx/controller -> devops-2025/backend 8080/TCP
+# 4 of 420 connections allowed
+EOF
+}
+
+@test "the rendered NetworkPolicies refuse other pods, other ports, the internet, and Redis talking to anyone" {
+	reachability query \
+		'default/impostor devops-2025/backend 8080/TCP' \
+		'default/impostor devops-2025/redis 6379/TCP' \
+		'devops-2025/stray-pod devops-2025/backend 8080/TCP' \
+		'devops-2025/stray-pod devops-2025/redis 6379/TCP' \
+		'ingress-nginx/admission-job devops-2025/backend 8080/TCP' \
+		'ingress-nginx/controller devops-2025/backend 22/TCP' \
+		'ingress-nginx/controller devops-2025/redis 6379/TCP' \
+		'kube-system/coredns devops-2025/backend 8080/TCP' \
+		'devops-2025/backend internet/203.0.113.10 443/TCP' \
+		'devops-2025/backend devops-2025/redis 6380/TCP' \
+		'devops-2025/backend kube-system/coredns 443/TCP' \
+		'devops-2025/backend kube-system/metrics-server 53/UDP' \
+		'devops-2025/backend ingress-nginx/controller 443/TCP' \
+		'devops-2025/redis internet/203.0.113.10 443/TCP' \
+		'devops-2025/redis kube-system/coredns 53/UDP' \
+		'devops-2025/redis devops-2025/backend 8080/TCP' \
+		'devops-2025/stray-pod internet/203.0.113.10 443/TCP' \
+		'internet/203.0.113.10 devops-2025/backend 8080/TCP'
+	assert_success
+	refute_output --partial allowed
+	assert_equal "$(grep -c '^refused: ' <<<"$output")" 18
+}
+
+@test "the Ingress limits each client IP to 10 requests/s with bursts of 20, and to 20 connections" {
+	check ingress-limits
+}
+
+@test "over the limits the controller answers 429, and speaks only TLS 1.2 and 1.3 with HSTS, set in its ConfigMap" {
+	check ingress-controller-config
+}
+
+@test "Redis runs redis:7.4.11-bookworm or a later 7.4 patch, with the 2026 security fixes" {
+	check redis-image
+}
+
+@test "minikube-up.sh starts a new cluster with the docker runtime, which skaffold can build for, and calico" {
+	stub_tools
+	touch "$STUB_DIR/start-ok"
+	MINIKUBE_START_ARGS="--memory=4g" minikube_up_step start_minikube
+	assert_success
+	run stub_calls
+	assert_line "minikube -p minikube start --container-runtime=docker --cni=calico --memory=4g"
+}
+
+@test "minikube-up.sh refuses an existing containerd cluster, says how to recreate it, and changes nothing" {
+	stub_tools
+	stub_profiles "other docker docker" "minikube docker containerd"
+	minikube_up
+	assert_failure 1
+	assert_output --partial "runs the containerd container runtime"
+	assert_output --partial "needs the docker runtime. Nothing was changed"
+	assert_output --partial "minikube delete -p minikube && scripts/minikube-up.sh"
+	refute_changes
+}
+
+@test "minikube-up.sh accepts an existing cluster with the docker runtime, or a legacy one without a runtime" {
+	stub_tools
+	stub_profiles "minikube docker docker" "other docker containerd"
+	minikube_up_step refuse_wrong_runtime
+	assert_success
+	stub_profiles "minikube docker "
+	minikube_up_step refuse_wrong_runtime
+	assert_success
+	stub_profiles "minikube kvm2 cri-o"
+	minikube_up_step refuse_wrong_runtime
+	assert_failure 1
+	assert_output --partial "runs the cri-o container runtime"
+}
+
+@test "minikube-up.sh stops when docker refuses this user, with the docker group fix, and changes nothing" {
+	stub_tools
+	touch "$STUB_DIR/docker-denied"
+	minikube_up
+	assert_failure 1
+	assert_output --partial "docker does not work for user $(id -un): permission denied"
+	assert_output --partial "sudo usermod -aG docker $(id -un)"
+	refute_changes
+	# Another driver does not need the host's Docker.
+	MINIKUBE_START_ARGS="--driver=kvm2" minikube_up_step check_docker
+	assert_success
+	stub_profiles "minikube kvm2 docker"
+	minikube_up_step check_docker
+	assert_success
+}
+
+@test "minikube-up.sh refuses a standalone kustomize older than 5, which skaffold would use before kubectl's" {
+	stub_tools
+	stub_kustomize "{Version:kustomize/v4.5.4 GitCommit:cf3a452ddd6f83945d39d582243b8592ec627ae3 BuildDate:2022-03-28T23:12:45Z GoOs:linux GoArch:amd64}"
+	minikube_up
+	assert_failure 1
+	assert_output --partial "skaffold would render k8s/ with the kustomize at $STUB_DIR/bin/kustomize: 4.5.4"
+	assert_output --partial "take it off the PATH"
+	refute_changes
+	stub_kustomize v5.8.1
+	minikube_up_step check_kustomize
+	assert_success
+}
+
+@test "minikube-up.sh checks kubectl's built-in kustomize when no standalone one is on the PATH" {
+	stub_tools
+	[[ "$(command -v kustomize || true)" == "" ]] || skip "a standalone kustomize is installed: $(command -v kustomize)"
+	minikube_up_step check_kustomize
+	assert_success
+	echo v4.5.7 >"$STUB_DIR/kubectl-kustomize"
+	minikube_up_step check_kustomize
+	assert_failure 1
+	assert_output --partial "kubectl's built-in kustomize: 4.5.7"
+}
+
+@test "minikube-up.sh prints every curl with --resolve to minikube's IP: 443 for HTTPS, 80 for the redirect" {
+	stub_tools
+	local host=bitcoin.192.0.2.10.nip.io ip=192.0.2.10 line url resolve curls=0
+	minikube_up_step print_curl_commands "$host" "$ip"
+	assert_success
+	local printed="$output"
+	# Each printed command, run as pasted, against a curl that reports the
+	# address it would connect to.
+	cat >"$STUB_DIR/bin/curl" <<'EOF'
+#!/usr/bin/env bash
+url="" resolve=""
+while (($#)); do
+	case "$1" in
+	--resolve) resolve="$2" && shift ;;
+	http://* | https://*) url="$1" ;;
+	esac
+	shift
+done
+echo "$resolve $url"
+EOF
+	chmod +x "$STUB_DIR/bin/curl"
+	while IFS= read -r line; do
+		[[ "$line" == "  curl "* ]] || continue
+		curls=$((curls + 1))
+		read -r resolve url < <(bash -c "$line")
+		case "$url" in
+		"https://$host/"*) assert_equal "$resolve" "$host:443:$ip" ;;
+		"http://$host/"*) assert_equal "$resolve" "$host:80:$ip" ;;
+		*) fail "a printed curl goes to $url: $line" ;;
+		esac
+	done <<<"$printed"
+	assert_equal "$curls" 3
+	run grep -c 'http://' <<<"$printed"
+	assert_output 1
+}
+
+@test "enabling the ingress addon merges 429, TLS 1.2-1.3 and HSTS into its ConfigMap, idempotently, then waits for the webhook" {
+	stub_tools
+	# minikube's addon ConfigMap (deploy/addons/ingress/ingress-deploy.yaml.tmpl).
+	cat >"$STUB_DIR/configmap.yaml" <<'EOF'
+apiVersion: v1
+data:
+  hsts: "false"
+kind: ConfigMap
+metadata:
+  labels:
+    app.kubernetes.io/component: controller
+    app.kubernetes.io/instance: ingress-nginx
+    app.kubernetes.io/name: ingress-nginx
+  name: ingress-nginx-controller
+  namespace: ingress-nginx
+EOF
+	[[ -n "$REAL_KUBECTL" ]] || skip "no kubectl installed"
+	minikube_up_step enable_ingress
+	assert_success
+	run stub_calls
+	assert_line --index 0 "minikube -p minikube addons enable ingress"
+	assert_line --index 1 "kubectl --context minikube -n ingress-nginx patch configmap ingress-nginx-controller --type merge --patch-file $REPO_DIR/k8s/ingress-controller/config-patch.yaml"
+	assert_line --index 2 --partial "rollout status deployment/ingress-nginx-controller"
+	assert_line --index 3 --partial "-n ingress-nginx get endpointslices -l kubernetes.io/service-name=ingress-nginx-controller-admission"
+	run cat "$STUB_DIR/configmap.yaml"
+	assert_output - <<'EOF'
+apiVersion: v1
+data:
+  hsts: "true"
+  hsts-include-subdomains: "true"
+  hsts-max-age: "31536000"
+  hsts-preload: "false"
+  limit-conn-status-code: "429"
+  limit-req-status-code: "429"
+  ssl-protocols: TLSv1.2 TLSv1.3
+kind: ConfigMap
+metadata:
+  labels:
+    app.kubernetes.io/component: controller
+    app.kubernetes.io/instance: ingress-nginx
+    app.kubernetes.io/name: ingress-nginx
+  name: ingress-nginx-controller
+  namespace: ingress-nginx
+EOF
+	cp "$STUB_DIR/configmap.yaml" "$BATS_TEST_TMPDIR/once.yaml"
+	minikube_up_step configure_ingress_controller
+	assert_success
+	run diff "$BATS_TEST_TMPDIR/once.yaml" "$STUB_DIR/configmap.yaml"
+	assert_success
+}
+
+@test "minikube-up.sh waits for the admission webhook and runs skaffold once more when the webhook refused the Ingress" {
+	stub_tools
+	printf '%s\n' fail-webhook ok >"$STUB_DIR/skaffold-results"
+	minikube_up_step skaffold_run_retrying_webhook
+	assert_success
+	assert_output --partial "admission webhook was not ready; waiting for it, then running skaffold once more"
+	run bash -c "sed -nE 's/^(skaffold run) .*/\\1/p; s/^(kubectl) .* (get endpointslices) .*/\\1 \\2/p' '$STUB_DIR/calls'"
+	assert_output - <<'EOF'
+skaffold run
+kubectl get endpointslices
+skaffold run
+EOF
+}
+
+@test "minikube-up.sh runs skaffold once and fails when the webhook refuses twice or skaffold fails otherwise" {
+	stub_tools
+	printf '%s\n' fail-webhook fail-webhook ok >"$STUB_DIR/skaffold-results"
+	minikube_up_step skaffold_run_retrying_webhook
+	assert_failure 1
+	assert_equal "$(grep -c '^skaffold run' "$STUB_DIR/calls")" 2
+	rm "$STUB_DIR/calls"
+	printf '%s\n' fail-other ok >"$STUB_DIR/skaffold-results"
+	minikube_up_step skaffold_run_retrying_webhook
+	assert_failure 1
+	assert_output --partial "docker build failed"
+	assert_equal "$(grep -c '^skaffold run' "$STUB_DIR/calls")" 1
 }

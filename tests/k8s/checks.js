@@ -200,9 +200,7 @@ const checks = {
   // The NetworkPolicy isolates the Redis pods and lets in only the backend
   // pods, only on Redis's port.
   'network-policy'(render) {
-    const policies = m.ofKind(render.app, 'NetworkPolicy');
-    assert(policies.length === 1, `expected one NetworkPolicy, found ${policies.length}`);
-    const policy = policies[0].spec;
+    const policy = m.find(render.app, 'NetworkPolicy', 'redis-from-backend-only').spec;
     const name = (ws) => ws.map((w) => `${w.kind}/${w.metadata.name}`).join(',');
     const protectedPods = m.workloadsSelectedBy(render.app, policy.podSelector);
     assert(name(protectedPods) === 'StatefulSet/redis', `the policy selects ${name(protectedPods)}, not the Redis pods`);
@@ -403,6 +401,64 @@ const checks = {
       assert(!('app.kubernetes.io/part-of' in w.spec.selector.matchLabels), `${w.metadata.name}: labels rewrote the selector`);
     }
     return `${render.app.length} objects, all in ${NAMESPACE}`;
+  },
+
+  // The Ingress limits each client IP (per controller replica): 10 requests
+  // per second sustained, bursts of 20 served at once (ingress-nginx's burst
+  // is limit-rps x limit-burst-multiplier, with nodelay), 20 connections at
+  // once; no client is exempt.
+  'ingress-limits'(render) {
+    const annotations = m.find(render.app, 'Ingress', 'bitcoin').metadata.annotations || {};
+    const get = (name) => annotations[`nginx.ingress.kubernetes.io/${name}`];
+    const wanted = { 'limit-rps': '10', 'limit-burst-multiplier': '2', 'limit-connections': '20' };
+    for (const [name, value] of Object.entries(wanted)) {
+      assert(get(name) === value, `${name} is ${JSON.stringify(get(name))}, expected "${value}"`);
+    }
+    const burst = Number(get('limit-rps')) * Number(get('limit-burst-multiplier'));
+    assert(burst === 20, `the burst is ${burst} requests, expected 20`);
+    for (const name of ['limit-rpm', 'limit-whitelist', 'limit-allowlist']) {
+      assert(get(name) === undefined, `the Ingress sets ${name}, which loosens the per-client limits`);
+    }
+    return `${get('limit-rps')} req/s, burst ${burst}, ${get('limit-connections')} connections per client IP`;
+  },
+
+  // Over the limits the controller answers 429, and it speaks TLS 1.2 and 1.3
+  // only, with HSTS for a year. ingress-nginx takes these only from its
+  // ConfigMap (k8s/ingress-controller/config-patch.yaml, which
+  // scripts/minikube-up.sh merges in), so the Ingress must not carry them as
+  // annotations, which the controller would ignore.
+  'ingress-controller-config'(render) {
+    const patch = m.loadFile(path.join(src.REPO_DIR, 'k8s/ingress-controller/config-patch.yaml'))[0];
+    assert(JSON.stringify(Object.keys(patch)) === '["data"]', `the patch changes ${Object.keys(patch)}, expected only data`);
+    const data = patch.data;
+    for (const [key, value] of Object.entries(data)) {
+      assert(typeof value === 'string', `ConfigMap data ${key} is not a string: ${JSON.stringify(value)}`);
+    }
+    const wanted = {
+      'limit-req-status-code': '429', 'limit-conn-status-code': '429',
+      'ssl-protocols': 'TLSv1.2 TLSv1.3', hsts: 'true',
+    };
+    for (const [key, value] of Object.entries(wanted)) {
+      assert(data[key] === value, `the controller's ${key} is ${JSON.stringify(data[key])}, expected "${value}"`);
+    }
+    assert(Number(data['hsts-max-age']) >= 31536000, `hsts-max-age ${data['hsts-max-age']} is under a year`);
+    const annotations = Object.keys(m.find(render.app, 'Ingress', 'bitcoin').metadata.annotations || {});
+    const controllerOnly = /^nginx\.ingress\.kubernetes\.io\/(ssl-protocols|hsts.*|limit-(req|conn)-status-code)$/;
+    const ignored = annotations.filter((a) => controllerOnly.test(a));
+    assert(ignored.length === 0, `the Ingress sets ${ignored}, which ingress-nginx reads only from its ConfigMap`);
+    return `429 over the limits, ${data['ssl-protocols']}, HSTS max-age ${data['hsts-max-age']}`;
+  },
+
+  // Redis runs a 7.4 release with the security fixes of July 2026 (7.4.10,
+  // a stream RESTORE use-after-free that may lead to remote code execution)
+  // and August 2026 (7.4.11, a use-after-free in the TLS pending-data list),
+  // on the Debian bookworm variant, pinned to its patch release.
+  'redis-image'(render) {
+    const { container } = redis(render);
+    const tag = /^redis:7\.4\.(\d+)-bookworm$/.exec(container.image);
+    assert(tag, `${container.image} is not a pinned redis:7.4.x-bookworm`);
+    assert(Number(tag[1]) >= 11, `${container.image} predates 7.4.11, the first 7.4 release with both security fixes`);
+    return container.image;
   },
 };
 
