@@ -25,28 +25,6 @@ struct server {
 	const char *config_error; /* NULL when the configuration is valid */
 };
 
-void reply_store_error(const struct request *request, enum store_status status)
-{
-	switch (status) {
-	case STORE_OVERFLOW:
-		reply_error(request, 409, "this deposit would take the total past 9223372036854775807; nothing was added");
-		break;
-	case STORE_KEY_REUSED:
-		reply_error(request, 422, "this Idempotency-Key was already used with a different amount; nothing was added; use a new key for a new deposit");
-		break;
-	case STORE_NOT_INTEGER:
-		reply_error(request, 500, "the stored total is not an integer; nothing was changed; an operator must repair the Redis key bitcoins");
-		break;
-	case STORE_AUTH_REJECTED:
-		reply_error(request, 503, "Redis unavailable: it rejected our credentials; an operator must check REDIS_PASSWORD");
-		break;
-	case STORE_UNAVAILABLE:
-	case STORE_OK:
-		reply_error(request, 503, "Redis unavailable: it did not answer in time; try again shortly");
-		break;
-	}
-}
-
 /* Answers one request, or 500 when the configuration is invalid. */
 static void answer(struct server *server, char **variables, FCGX_Stream *out)
 {
@@ -58,7 +36,7 @@ static void answer(struct server *server, char **variables, FCGX_Stream *out)
 		return;
 	}
 	log_line("%s", server->config_error);
-	reply_error(&request, 500, server->config_error);
+	reply_error(&request, 500, "the server is misconfigured; nothing was changed; an operator must read its log");
 }
 
 /* Lets libfcgi close the connection as soon as the request is finished.
