@@ -512,3 +512,9 @@ waits_on_socket() {
 		assert_equal "$term" caught
 	fi
 }
+
+@test "the server log shows no crash and no sanitizer report" {
+	run grep -E 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|core dumped|aborted' \
+		"$STATE/backend/lighttpd.log"
+	assert_failure 1
+}
