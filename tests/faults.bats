@@ -172,6 +172,11 @@ signal_disposition() {
 	fi
 }
 
+# Succeeds when lighttpd process $1 has no bitcoins.cgi child.
+no_cgi_of() {
+	! pgrep -P "$1" -x bitcoins.cgi >/dev/null
+}
+
 # Succeeds once process $1 sleeps with a socket open: a CGI waiting on Redis.
 waits_on_socket() {
 	[[ "$(awk '{ print $3 }' "/proc/$1/stat")" == S ]] &&
@@ -511,6 +516,31 @@ waits_on_socket() {
 	else
 		assert_equal "$term" caught
 	fi
+}
+
+@test "a CGI past lighttpd's read-timeout is ended, and lighttpd's own 504 says the deposit's outcome is unknown" {
+	local dir="$STATE/slow-backend" lighttpd before
+	[[ "${BACKEND_MODE:-cgi}" == cgi ]] || skip "cgi.limits' read-timeout applies to CGIs only"
+	# A reply timeout past lighttpd's (cgi.limits read-timeout, 5 s).
+	REDIS_TIMEOUT_MS=20000 backend_start "$dir" "$(cat "$REDIS/port")"
+	lighttpd="$(cat "$dir/pid")"
+	before="$(redis_total)"
+	kill -STOP "$(cat "$REDIS/pid")"
+	BASE_URL="$(backend_url "$dir")"
+	deposit 5
+	assert_json_error 504
+	[[ "$HTTP_BODY" == *"may or may not have been added"*"same Idempotency-Key"* ]] || fail "$HTTP_BODY"
+	assert_equal "$(header Retry-After)" ""
+	# lighttpd sent the CGI SIGTERM: no CGI outlives the answer.
+	wait_until 3 no_cgi_of "$lighttpd"
+	kill -CONT "$(cat "$REDIS/pid")"
+	stop_pidfile "$dir/pid" INT
+	# The command was sent before the CGI ended: it may have counted.
+	[[ "$(redis_total)" == "$before" || "$(redis_total)" == "$((before + 5))" ]] ||
+		fail "total $(redis_total), before $before"
+	figure "lighttpd read-timeout (REDIS_TIMEOUT_MS 20 s)" "POST 5, no key" \
+		"lighttpd's 504, unknown" "+$(($(redis_total) - before)) (could be +0 or +5)" \
+		"nothing acknowledged"
 }
 
 @test "the server log shows no crash and no sanitizer report" {
