@@ -17,7 +17,7 @@ LINK ?= -static-pie
 LDFLAGS = $(LINK) -Wl,-z,relro,-z,now $(SANITIZE)
 LDLIBS = $(if $(LINK),-lhiredis -lfcgi,-Wl,-Bstatic -lhiredis -lfcgi -Wl,-Bdynamic)
 
-SHARED = accept amount cgi config log serve store
+SHARED = accept amount cgi config log outcome refusal serve store
 PROGRAMS = bitcoins healthz
 SHARED_OBJECTS = $(SHARED:%=$(BUILD)/%.o)
 HEADERS = $(wildcard cgi-bin/*.h)

@@ -33,10 +33,12 @@ check_settings() {
 		exit 1
 	fi
 	# The programs validate their own settings; ask one, as lighttpd would.
+	# Its answer only says that the server is misconfigured; the reason goes
+	# to its log (stderr), which comes first: the answer is sent at exit.
 	local answer
-	answer="$(REQUEST_METHOD=GET SCRIPT_NAME=/livez "$APP_DIR/healthz.cgi" 2>/dev/null)"
+	answer="$(REQUEST_METHOD=GET SCRIPT_NAME=/livez "$APP_DIR/healthz.cgi" 2>&1)"
 	if [[ "$answer" != "Status: 200"* ]]; then
-		echo "serve.sh: bad configuration: ${answer##*$'\n'}" >&2
+		echo "serve.sh: bad configuration: ${answer%%$'\n'*}" >&2
 		exit 1
 	fi
 }
