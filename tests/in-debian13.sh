@@ -40,19 +40,16 @@ build_image() {
 	fi
 }
 
-# Builds the programs inside, then runs the command there. The build's output is shown
-# only when it fails.
+# Runs the command inside, after tests/debian13/build-and-run.sh has built the programs
+# there.
 run_inside() {
 	# The tmpfs needs its mount point in the read-only tree; build/ is git-ignored.
 	mkdir -p "${REPO_DIR}/build"
-	# shellcheck disable=SC2016 # expanded by the container's bash
 	"${ENGINE}" run --rm --network=none \
 		--volume "${REPO_DIR}:${REPO_DIR}:ro" \
 		--tmpfs "${REPO_DIR}/build:rw,exec,nosuid,nodev,size=256m" \
 		--workdir "${REPO_DIR}" "${IMAGE}" \
-		bash -c 'make build BUILD="$PWD/build" >/tmp/make-build.log 2>&1 ||
-			{ echo "# make build failed on Debian 13:"; sed "s/^/#   /" /tmp/make-build.log; exit 1; }
-			exec "$@"' in-debian13 "$@"
+		"${REPO_DIR}/tests/debian13/build-and-run.sh" "$@"
 }
 
 main() {
