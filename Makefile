@@ -79,9 +79,10 @@ test:
 		"the container suites need them (skipped without any engine)" >&2
 	@tests/run.sh
 
-# The benchmark (not part of make test): wrk against a stack of its own.
+# The benchmark (not part of make test): wrk against stacks of its own, on the
+# host's lighttpd and on the image's (built when missing, in a container).
 bench:
-	@scripts/deps.sh build run bench
+	@scripts/deps.sh build run bench container
 	@$(MAKE) --no-print-directory build $(BUILD)/bench/noop.cgi
 	@scripts/bench.sh
 

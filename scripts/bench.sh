@@ -6,30 +6,43 @@
 #   (c, d) bitcoins.cgi GET and POST in CGI mode,
 #   (e) the same in FastCGI mode, plus GET /livez there (no Redis),
 # and the POSTs again with Redis's append-only file on tmpfs, which tells
-# the cost of the disk's fsync from the cost of the programs. For each case
-# it prints req/s, p50, p99, errors, the ratio to the floor, and the CPU the
-# server side (lighttpd, the programs, Redis) spent per request; then the
+# the cost of the disk's fsync from the cost of the programs. The same floor,
+# GET and POST run again on the image's lighttpd (the image in a container on
+# the host network, the no-op CGI mounted over bitcoins.cgi for the floor),
+# so the two platforms, the host's lighttpd and the image's, stand side by
+# side. For each case it prints req/s, p50, p99, errors, the ratio to its
+# platform's floor, and the CPU the server side (lighttpd, the programs,
+# Redis) spent per request; then the decay of each platform (req/s over the
+# first window of BENCH_DECAY_REQUESTS CGI requests on one lighttpd, against
+# the last window, with lighttpd's anonymous memory before and after), the
 # instructions of one CGI run (callgrind) and the memory of lighttpd with its
 # idle programs. It writes results/bench.md and results/bench.png.
 # Every POST sends Content-Length: 0 (lighttpd answers 411 without it), and
 # each POST case checks that Redis counted every deposit wrk saw answered.
 #
 # Usage: scripts/bench.sh [STACK...] runs only the named stacks (static noop
-# cgi fastcgi cgi-tmpfs fastcgi-tmpfs); the default is all of them.
+# cgi fastcgi cgi-tmpfs fastcgi-tmpfs image-noop image-cgi decay
+# image-decay); the default is all of them.
 # Settings: BENCH_DURATION (seconds per case, 10), BENCH_WARMUP (2),
 # BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_RESULTS (<repo>/results),
-# and, to compare builds, BENCH_APP_DIR (<repo>/build), BENCH_NOOP_CGI
+# BENCH_DECAY_REQUESTS (200000), BENCH_DECAY_WINDOW (seconds, 10),
+# BACKEND_IMAGE (the image, dev.local/d22/backend; built when a stack needs
+# it), and, to compare builds, BENCH_APP_DIR (<repo>/build), BENCH_NOOP_CGI
 # (<repo>/build/bench/noop.cgi) and CONF_DIR (as for scripts/serve.sh).
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=/dev/null # linted on its own (make lint)
 source "$REPO_DIR/tests/lib/common.bash"
+# shellcheck source=/dev/null # linted on its own (make lint)
+source "$REPO_DIR/tests/lib/container.bash"
 
 DURATION="${BENCH_DURATION:-10}"
 WARMUP="${BENCH_WARMUP:-2}"
 CONNECTIONS="${BENCH_CONNECTIONS:-16}"
 THREADS="${BENCH_THREADS:-2}"
+DECAY_REQUESTS="${BENCH_DECAY_REQUESTS:-200000}"
+DECAY_WINDOW="${BENCH_DECAY_WINDOW:-10}"
 RESULTS_DIR="${BENCH_RESULTS:-$REPO_DIR/results}"
 APP_DIR="${BENCH_APP_DIR:-$REPO_DIR/build}"
 NOOP_CGI="${BENCH_NOOP_CGI:-$REPO_DIR/build/bench/noop.cgi}"
@@ -51,15 +64,22 @@ FastCGI GET /livez|fastcgi|GET|/livez|200
 FastCGI GET|fastcgi|GET|/v1/bitcoins|200
 FastCGI POST|fastcgi|POST|/v1/bitcoins?bitcoins=1|204
 bitcoins.cgi POST, AOF on tmpfs|cgi-tmpfs|POST|/v1/bitcoins?bitcoins=1|204
-FastCGI POST, AOF on tmpfs|fastcgi-tmpfs|POST|/v1/bitcoins?bitcoins=1|204'
-readonly STACKS='static noop cgi fastcgi cgi-tmpfs fastcgi-tmpfs'
+FastCGI POST, AOF on tmpfs|fastcgi-tmpfs|POST|/v1/bitcoins?bitcoins=1|204
+image: no-op CGI (floor)|image-noop|GET|/v1/bitcoins|200
+image: bitcoins.cgi GET|image-cgi|GET|/v1/bitcoins|200
+image: bitcoins.cgi POST|image-cgi|POST|/v1/bitcoins?bitcoins=1|204'
+readonly STACKS='static noop cgi fastcgi cgi-tmpfs fastcgi-tmpfs image-noop image-cgi decay image-decay'
 
 # Results, one entry per case, in the order of CASES.
 ROWS=()
-# The floor's req/s, once case (b) has run.
-FLOOR=""
+# The floor's req/s of each platform (host, image), once its no-op case has run.
+declare -A FLOOR=()
+# lighttpd's version on each platform.
+declare -A LIGHTTPD_VERSION=()
 # Lines of the memory table.
 MEMORY_ROWS=()
+# Lines of the decay table.
+DECAY_ROWS=()
 
 # Stops everything this script started and removes its files, even when a
 # step failed half way.
@@ -67,6 +87,7 @@ cleanup() {
 	local dir
 	for dir in "$WORK_DIR" "$TMPFS_DIR"; do
 		if [[ -n "$dir" ]]; then
+			container_remove_all_below "$dir"
 			stop_all_below "$dir"
 			rm -rf "$dir"
 		fi
@@ -79,14 +100,55 @@ die() {
 	exit 1
 }
 
-# Checks that the programs and the tools are there.
+# Checks that the programs and the tools are there, and the container engine
+# when one of the stacks $@ runs in the image.
 check_prerequisites() {
-	local tool
+	local tool stack
 	for tool in wrk lighttpd redis-server redis-cli curl valgrind gnuplot pgrep; do
 		command -v "$tool" >/dev/null || die "$tool is missing; run 'make bench'"
 	done
 	[[ -x "$APP_DIR/bitcoins.cgi" && -x "$NOOP_CGI" ]] ||
 		die "no programs in $APP_DIR; run 'make bench'"
+	for stack in "$@"; do
+		if in_image "$stack"; then
+			engine --name >/dev/null 2>&1 ||
+				die "stack $stack needs a container engine; run 'make bench'"
+			return 0
+		fi
+	done
+}
+
+# Succeeds when stack $1 runs the image in a container, not the host's lighttpd.
+in_image() {
+	[[ "$1" == image-* ]]
+}
+
+# Prints the platform of stack $1: host or image.
+platform_of() {
+	if in_image "$1"; then echo image; else echo host; fi
+}
+
+# Builds the image (layers are cached) and records both platforms' lighttpd
+# versions; the image is built only when a stack needs it.
+describe_platforms() {
+	local stack
+	LIGHTTPD_VERSION[host]="$(lighttpd -v | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')"
+	for stack in "$@"; do
+		in_image "$stack" || continue
+		echo "bench.sh: building $BACKEND_IMAGE" >&2
+		"$REPO_DIR/scripts/build-image.sh" "$BACKEND_IMAGE" >"$WORK_DIR/image-build.log" 2>&1 ||
+			die "the image did not build: $(tail -5 "$WORK_DIR/image-build.log")"
+		LIGHTTPD_VERSION[image]="$(engine run --rm --network=none --entrypoint lighttpd \
+			"$BACKEND_IMAGE" -v | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')"
+		return 0
+	done
+}
+
+# Prints the platform of stack $1 with its lighttpd version.
+platform_label() {
+	local platform
+	platform="$(platform_of "$1")"
+	echo "$platform, lighttpd ${LIGHTTPD_VERSION[$platform]:-?}"
 }
 
 # Writes the wrk scripts: both report one machine-readable RESULT line;
@@ -173,19 +235,56 @@ noop_app_dir() {
 	echo "$dir"
 }
 
-# Starts the stack named $1 and prints its base URL.
+# Starts the image as a container for stack $1 (host network, read-only root,
+# as in production) on the disk Redis. For the floor, the no-op CGI is mounted
+# over bitcoins.cgi: it is static, so it runs on the image's libc as well.
+image_start() {
+	local stack="$1" flags=()
+	[[ "$stack" != image-noop ]] || flags=(--volume "$NOOP_CGI:/app/build/bitcoins.cgi:ro")
+	BACKEND_MODE=cgi container_start "$WORK_DIR/$stack" "$(cat "$WORK_DIR/redis/port")" \
+		"${flags[@]}" || die "the $stack container did not start"
+}
+
+# Starts the stack named $1. Not to be run in $(...): the container's log
+# follower would keep the substitution's pipe open; stack_url prints the URL.
 stack_start() {
 	local stack="$1" redis_port app_dir="$APP_DIR" mode=cgi
 	if [[ "$stack" == static ]]; then
 		static_start
-		echo "http://127.0.0.1:$(cat "$WORK_DIR/static/port")"
+		return
+	fi
+	if in_image "$stack"; then
+		image_start "$stack"
 		return
 	fi
 	redis_port="$(cat "$(redis_dir_of "$stack")/port")"
 	[[ "$stack" != noop ]] || app_dir="$(noop_app_dir)"
 	[[ "$stack" != fastcgi* ]] || mode=fastcgi
 	BACKEND_MODE="$mode" APP_DIR="$app_dir" backend_start "$WORK_DIR/$stack" "$redis_port"
-	backend_url "$WORK_DIR/$stack"
+}
+
+# Prints the base URL of the running stack $1.
+stack_url() {
+	echo "http://127.0.0.1:$(cat "$WORK_DIR/$1/port")"
+}
+
+# Stops the stack $1 gracefully: SIGINT to lighttpd, or the container's stop.
+stack_stop() {
+	if in_image "$1"; then
+		container_remove "$WORK_DIR/$1"
+	else
+		stop_pidfile "$WORK_DIR/$1/pid" INT
+	fi
+}
+
+# Prints the pid of the stack's lighttpd as this host sees it (for the image:
+# the container's first process, which serve.sh made lighttpd).
+server_pid() {
+	if in_image "$1"; then
+		engine inspect --format '{{.State.Pid}}' "$(container_name "$WORK_DIR/$1")"
+	else
+		cat "$WORK_DIR/$1/pid"
+	fi
 }
 
 # Prints the HTTP status of one request, sent as wrk sends it.
@@ -219,7 +318,7 @@ process_ticks() {
 # machine moves these much less than it moves req/s.
 server_ticks() {
 	local stack="$1" lighttpd pid web redis
-	lighttpd="$(cat "$WORK_DIR/$stack/pid")"
+	lighttpd="$(server_pid "$stack")"
 	web="$(process_ticks "$lighttpd" all)"
 	if [[ "$stack" == fastcgi* ]]; then
 		while read -r pid; do
@@ -243,11 +342,11 @@ run_wrk() {
 	wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --timeout 5s -s "$script" "$url"
 }
 
-# Measures one case of the stack $1 and appends its row: name|req/s|p50
-# ms|p99 ms|HTTP errors|socket errors|CPU us per request of lighttpd with
+# Measures one case of the stack $1 and appends its row: platform|name|req/s|
+# p50 ms|p99 ms|HTTP errors|socket errors|CPU us per request of lighttpd with
 # the programs|of Redis|note. A POST
 # also compares the deposits Redis counted with the responses wrk received; a
-# shortfall counts as HTTP errors. The no-op case sets the floor.
+# shortfall counts as HTTP errors. A no-op case sets its platform's floor.
 measure_case() {
 	local stack="$1" name="$2" method="$3" url="$4" expected="$5" status result
 	local requests duration p50 p99 http_errors socket_errors note="" rps
@@ -271,8 +370,8 @@ measure_case() {
 	fi
 	rps="$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r / (d / 1e6) }')"
 	cpu="$(per_request_us $((web_after - web_ticks)) "$requests")|$(per_request_us $((redis_after - redis_ticks)) "$requests")"
-	[[ "$stack" != noop ]] || FLOOR="$rps"
-	ROWS+=("$name|$rps|$(ms "$p50")|$(ms "$p99")|$http_errors|$socket_errors|$cpu|$note")
+	[[ "$stack" != *noop ]] || FLOOR[$(platform_of "$stack")]="$rps"
+	ROWS+=("$(platform_of "$stack")|$name|$rps|$(ms "$p50")|$(ms "$p99")|$http_errors|$socket_errors|$cpu|$note")
 }
 
 # Prints microseconds as milliseconds with two decimals.
@@ -320,10 +419,10 @@ fastcgi_at_minimum() {
 # added under load after its idle-timeout (60 s by default).
 measure_memory() {
 	local stack="$1" pid
-	pid="$(cat "$WORK_DIR/$stack/pid")"
-	if [[ "$stack" == cgi ]]; then
+	pid="$(server_pid "$stack")"
+	if [[ "$stack" == *cgi && "$stack" != fastcgi ]]; then
 		wait_until 5 bash -c "! pgrep -P $pid" || true
-		memory_row "cgi mode, idle" "$pid"
+		memory_row "$(platform_label "$stack"), cgi mode, idle" "$pid"
 		return
 	fi
 	memory_row "fastcgi mode, right after the load" "$pid"
@@ -339,20 +438,84 @@ mb() {
 
 # Runs every case of the stack $1, each on a lighttpd started for it, then
 # measures the memory after the last case and stops it. A fresh lighttpd per
-# case keeps the cases comparable: lighttpd 1.4.69's heap grows by about 56
+# case keeps the cases comparable: lighttpd 1.4.69's heap grows by about 40
 # bytes per CGI request and never shrinks, and every fork copies it, so a
-# case run after another on the same lighttpd paid more per request (README,
-# Performance).
+# case run after another on the same lighttpd paid more per request (the
+# decay rows show how much). A decay stack runs the decay measure instead.
 bench_stack() {
 	local stack="$1" url="" name case_stack method path expected
+	if [[ "$stack" == *decay ]]; then
+		measure_decay "$stack"
+		return
+	fi
 	while IFS='|' read -r name case_stack method path expected; do
 		[[ "$case_stack" == "$stack" ]] || continue
-		[[ -z "$url" ]] || stop_pidfile "$WORK_DIR/$stack/pid" INT
-		url="$(stack_start "$stack")"
+		[[ -z "$url" ]] || stack_stop "$stack"
+		stack_start "$stack"
+		url="$(stack_url "$stack")"
 		measure_case "$stack" "$name" "$method" "$url$path" "$expected"
 	done <<<"$CASES"
-	[[ "$stack" != cgi && "$stack" != fastcgi ]] || measure_memory "$stack"
-	stop_pidfile "$WORK_DIR/$stack/pid" INT
+	[[ "$stack" != cgi && "$stack" != fastcgi && "$stack" != image-cgi ]] ||
+		measure_memory "$stack"
+	stack_stop "$stack"
+}
+
+# Prints "requests req/s errors" of a RESULT line's fields.
+decay_window() {
+	local requests duration http_errors socket_errors
+	read -r requests duration _ _ http_errors socket_errors <<<"$1"
+	[[ -n "$socket_errors" ]] || die "decay: wrk reported nothing"
+	awk -v r="$requests" -v d="$duration" -v e=$((http_errors + socket_errors)) \
+		'BEGIN { printf "%d %.0f %d\n", r, r / (d / 1e6), e }'
+}
+
+# Sends about $2 GETs to URL $1 with wrk, in runs as long as the last rate
+# ($3 req/s at first) says the rest takes, rounded down, until less than a
+# second's worth is left; prints "requests errors". (wrk stops after a
+# duration, not after a number of requests.)
+fill_requests() {
+	local url="$1" wanted="$2" rate="$3" sent=0 errors=0 seconds requests run_errors
+	while ((rate > 0 && wanted - sent >= rate)); do
+		seconds=$(((wanted - sent) / rate))
+		read -r requests rate run_errors < <(decay_window \
+			"$(run_wrk "$seconds" GET "$url" | sed -n 's/^RESULT //p')")
+		((requests > 0)) || die "decay: $url answered no request in ${seconds}s"
+		sent=$((sent + requests)) errors=$((errors + run_errors))
+	done
+	echo "$sent $errors"
+}
+
+# Measures the decay of CGI GETs on one lighttpd of stack $1 (decay: the
+# host's; image-decay: the image's): req/s over a first window of
+# DECAY_WINDOW seconds, then wrk until DECAY_REQUESTS requests in all, the
+# last window included, then that last window, on the same lighttpd. Records
+# both rates, their ratio, the requests sent and lighttpd's anonymous memory
+# before and after.
+measure_decay() {
+	local stack="$1" url pid rss_before rss_after filler ratio
+	local first_requests first_rps first_errors last_requests last_rps last_errors
+	local filled=0 fill_errors=0
+	stack_start "$stack"
+	url="$(stack_url "$stack")/v1/bitcoins"
+	[[ "$(status_of GET "$url")" == 200 ]] || die "$stack: GET $url did not answer 200"
+	pid="$(server_pid "$stack")"
+	rss_before="$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")"
+	echo "bench.sh: $(platform_label "$stack"): decay over $DECAY_REQUESTS CGI requests," \
+		"${DECAY_WINDOW}s windows" >&2
+	read -r first_requests first_rps first_errors < <(decay_window \
+		"$(run_wrk "$DECAY_WINDOW" GET "$url" | sed -n 's/^RESULT //p')")
+	# The last window serves about as many requests as the first, and no more.
+	filler=$((DECAY_REQUESTS - 2 * first_requests))
+	if ((filler > 0 && first_rps > 0)); then
+		read -r filled fill_errors < <(fill_requests "$url" "$filler" "$first_rps")
+	fi
+	read -r last_requests last_rps last_errors < <(decay_window \
+		"$(run_wrk "$DECAY_WINDOW" GET "$url" | sed -n 's/^RESULT //p')")
+	wait_until 5 bash -c "! pgrep -P $pid" || true
+	rss_after="$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")"
+	ratio="$(awk -v f="$first_rps" -v l="$last_rps" 'BEGIN { printf "%.2f", (f > 0 ? l / f : 0) }')"
+	DECAY_ROWS+=("$(platform_label "$stack")|$first_rps|$last_rps|$ratio|$((first_requests + filled + last_requests))|$rss_before|$rss_after|$((first_errors + fill_errors + last_errors))")
+	stack_stop "$stack"
 }
 
 # Prints the instructions callgrind counts for one run of the CGI $1 with
@@ -373,17 +536,18 @@ peak_rss_of_cgi() {
 		/usr/bin/time -f '%M' "$APP_DIR/bitcoins.cgi" 2>&1 >/dev/null | tail -1
 }
 
-# Prints the results table in Markdown, with the ratio to the floor.
+# Prints the results table in Markdown, with the ratio to the floor of the
+# row's platform.
 results_table() {
-	local row name rps p50 p99 http_errors socket_errors web redis ratio valid
-	echo "| case | req/s | p50 ms | p99 ms | HTTP errors | socket errors | vs floor | CPU µs/req: lighttpd + programs | CPU µs/req: Redis | valid |"
-	echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+	local row platform name rps p50 p99 http_errors socket_errors web redis ratio valid
+	echo "| case | lighttpd | req/s | p50 ms | p99 ms | HTTP errors | socket errors | vs floor | CPU µs/req: lighttpd + programs | CPU µs/req: Redis | valid |"
+	echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
 	for row in "${ROWS[@]}"; do
-		IFS='|' read -r name rps p50 p99 http_errors socket_errors web redis _ <<<"$row"
-		ratio="$(awk -v r="$rps" -v f="$FLOOR" 'BEGIN { if (f > 0) printf "%.2fx", r / f; else printf "-" }')"
+		IFS='|' read -r platform name rps p50 p99 http_errors socket_errors web redis _ <<<"$row"
+		ratio="$(awk -v r="$rps" -v f="${FLOOR[$platform]:-0}" 'BEGIN { if (f > 0) printf "%.2fx", r / f; else printf "-" }')"
 		valid=yes
 		((http_errors == 0 && socket_errors == 0)) || valid="INVALID"
-		echo "| $name | $rps | $p50 | $p99 | $http_errors | $socket_errors | $ratio | $web | $redis | $valid |"
+		echo "| $name | $platform ${LIGHTTPD_VERSION[$platform]:-?} | $rps | $p50 | $p99 | $http_errors | $socket_errors | $ratio | $web | $redis | $valid |"
 	done
 }
 
@@ -391,9 +555,21 @@ results_table() {
 results_notes() {
 	local row name note
 	for row in "${ROWS[@]}"; do
-		IFS='|' read -r name _ _ _ _ _ _ _ note <<<"$row"
+		IFS='|' read -r _ name _ _ _ _ _ _ _ note <<<"$row"
 		[[ -z "$note" ]] || echo "- $name: $note."
 	done
+}
+
+# Prints the decay table, when a decay stack ran.
+decay_table() {
+	local row
+	[[ ${#DECAY_ROWS[@]} -gt 0 ]] || return 0
+	echo "| decay: CGI GET on one lighttpd | first ${DECAY_WINDOW} s req/s | last ${DECAY_WINDOW} s req/s | last / first | requests in all | lighttpd RssAnon kB before | after | errors |"
+	echo "|---|--:|--:|--:|--:|--:|--:|--:|"
+	for row in "${DECAY_ROWS[@]}"; do
+		echo "| ${row//|/ | } |"
+	done
+	echo
 }
 
 # Prints the callgrind counts of one CGI run, GET and POST.
@@ -420,11 +596,13 @@ memory_table() {
 }
 
 # Draws the req/s of every case as bars on a log scale, from bench.dat;
-# the names break into lines at their first space and at each ", ".
+# the names break into lines at their first space and at each ", ". With no
+# case run (only decay stacks), there is nothing to draw.
 draw_chart() {
 	local data="$RESULTS_DIR/bench.dat" row name rps
+	[[ ${#ROWS[@]} -gt 0 ]] || return 0
 	for row in "${ROWS[@]}"; do
-		IFS='|' read -r name rps _ <<<"$row"
+		IFS='|' read -r _ name rps _ <<<"$row"
 		name="${name/ /\\n}"
 		printf '"%s"\t%s\n' "${name//, /\\n}" "$rps"
 	done >"$data"
@@ -454,6 +632,10 @@ write_report() {
 		echo
 		echo "Machine: $MACHINE; load average $load_at_start at start, $(load_average) at the end."
 		echo
+		echo "Platforms: host = this machine's lighttpd ${LIGHTTPD_VERSION[host]:-?};" \
+			"image = $BACKEND_IMAGE's lighttpd ${LIGHTTPD_VERSION[image]:-(not run)}," \
+			"in a container on the host network with a read-only root, its own build of the programs."
+		echo
 		echo "wrk -t$THREADS -c$CONNECTIONS on loopback, ${WARMUP} s warm-up then ${DURATION} s per case." \
 			"Redis as in production: appendonly, appendfsync always; its files on disk unless the row says tmpfs." \
 			"CPU per request is what lighttpd with the programs, and Redis, used (wrk excluded; from /proc, in ${CLOCK_TICKS} Hz ticks)." \
@@ -463,6 +645,7 @@ write_report() {
 		echo
 		results_notes
 		echo
+		decay_table
 		instructions_table
 		echo
 		memory_table
@@ -475,17 +658,20 @@ write_report() {
 
 main() {
 	local stack load_at_start
-	check_prerequisites
-	trap cleanup EXIT
-	load_at_start="$(load_average)"
-	WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/moneybank-bench.XXXXXX")"
-	MACHINE="$(describe_machine)"
-	write_wrk_scripts
-	redis_servers_start
 	local -a stacks=("$@")
 	[[ $# -gt 0 ]] || read -r -a stacks <<<"$STACKS"
 	for stack in "${stacks[@]}"; do
 		[[ " $STACKS " == *" $stack "* ]] || die "unknown stack '$stack' (known: $STACKS)"
+	done
+	check_prerequisites "${stacks[@]}"
+	trap cleanup EXIT
+	load_at_start="$(load_average)"
+	WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/moneybank-bench.XXXXXX")"
+	MACHINE="$(describe_machine)"
+	describe_platforms "${stacks[@]}"
+	write_wrk_scripts
+	redis_servers_start
+	for stack in "${stacks[@]}"; do
 		bench_stack "$stack"
 	done
 	write_report "$load_at_start"

@@ -2,19 +2,26 @@
 # Installs the Debian packages that the named groups need and that are missing.
 # As root it uses apt-get, with services kept from starting; otherwise it prints
 # the exact command to run and fails, so nothing is ever installed by hand.
+# `scripts/deps.sh --list GROUP...` prints the groups' packages, one a line, and
+# `scripts/deps.sh --groups` the groups' names.
 set -euo pipefail
 
-# One row per group: name, then the Debian packages it needs.
+# One row per group: name, then the Debian packages it needs. Every name exists
+# on Debian 12 and 13: libclang-rt-dev is the sanitizer and libFuzzer runtime
+# of the release's default clang (14 on Debian 12, 19 on Debian 13).
 declare -A GROUP_PACKAGES=(
 	[build]="gcc make libc6-dev libhiredis-dev libfcgi-dev"
-	[run]="lighttpd redis-server curl"
-	[test]="bats bats-support bats-assert valgrind clang libclang-rt-14-dev shellcheck procps strace"
+	[run]="lighttpd redis-server redis-tools curl"
+	[test]="bats bats-support bats-assert valgrind clang libclang-rt-dev shellcheck procps strace"
+	# The HTTP contract suite alone: tests/in-debian13.sh installs it with build and run.
+	[contract]="bats bats-support bats-assert procps"
 	[container]="podman buildah runc debootstrap netavark iptables"
 	[k8s]="openssl"
-	[kube]="aardvark-dns"
+	# podman kube play builds its pause image around catatonit; without it, it exits 125.
+	[kube]="aardvark-dns catatonit"
 	[stack]="nginx openssl"
 	[bench]="wrk gnuplot-nox valgrind time procps redis-tools"
-	[fuzz]="clang libclang-rt-14-dev"
+	[fuzz]="clang libclang-rt-dev"
 	# Only where npm is missing (scripts/deps-k8s.sh checks): nodesource's nodejs conflicts with it.
 	[node]="nodejs npm"
 )
@@ -55,9 +62,18 @@ apt_install() {
 }
 
 main() {
-	if [[ $# -eq 0 ]]; then
-		echo "usage: scripts/deps.sh GROUP... (groups: ${!GROUP_PACKAGES[*]})" >&2
+	if [[ $# -eq 0 || "$1" == --list && $# -eq 1 ]]; then
+		echo "usage: scripts/deps.sh [--list] GROUP... | --groups (groups: ${!GROUP_PACKAGES[*]})" >&2
 		exit 2
+	fi
+	if [[ "$1" == --groups ]]; then
+		tr ' ' '\n' <<<"${!GROUP_PACKAGES[*]}" | sort
+		return 0
+	fi
+	if [[ "$1" == --list ]]; then
+		shift
+		packages_of_groups "$@"
+		return 0
 	fi
 	local missing=() package
 	while read -r package; do

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Makes sure the base image debian:bookworm-slim exists for the container engine.
+# Makes sure the base image debian:SUITE-slim exists for the container engine.
+# Usage: scripts/make-base-image.sh [SUITE]   (trixie, the default, or bookworm)
 #
 # Does nothing when the image is already there. Otherwise it tries to pull it, and when no
 # registry can be reached (as on our offline machines) it builds an equivalent image locally:
 # debootstrap --variant=minbase from the Debian mirror this machine already uses, slimmed the
-# way the official slim images are, imported as localhost/debian:bookworm-slim and tagged
-# docker.io/library/debian:bookworm-slim so that "FROM debian:bookworm-slim" builds offline.
+# way the official slim images are, imported as localhost/debian:SUITE-slim and tagged
+# docker.io/library/debian:SUITE-slim so that "FROM debian:SUITE-slim" builds offline.
+# The backend image and the Debian 13 suite use trixie; the kube suites' Redis stand-in
+# still uses bookworm (its Redis 7.0 is the nearest Debian has to production's 7.4).
 # Needs root (debootstrap) and the "container" deps group (scripts/deps.sh container).
 set -euo pipefail
 
 SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SCRIPTS_DIR
 readonly ENGINE="${SCRIPTS_DIR}/container-engine.sh"
-readonly SUITE=bookworm
-readonly PULL_NAME=docker.io/library/debian:bookworm-slim
-readonly LOCAL_NAME=localhost/debian:bookworm-slim
+readonly SUITE="${1:-trixie}"
+readonly PULL_NAME="docker.io/library/debian:${SUITE}-slim"
+readonly LOCAL_NAME="localhost/debian:${SUITE}-slim"
 readonly DEFAULT_MIRROR=http://deb.debian.org/debian
 readonly DEFAULT_SECURITY_MIRROR=http://deb.debian.org/debian-security
 ROOTFS=""
@@ -45,11 +48,18 @@ apt_mirror_for_suite() {
 	fi
 }
 
-# Prints the mirror for the suite, falling back to the given default.
+# Prints the mirror for the suite, falling back to the mirror of this machine's own release
+# (a Debian 12 host lists no trixie, but its mirror serves it), then to the given default.
+# $3 is the host's suite with the same suffix ("bookworm-security" for "trixie-security").
 mirror_or_default() {
 	local found
-	found="$(apt_mirror_for_suite "$1" | head -n 1)"
+	found="$({ apt_mirror_for_suite "$1"; apt_mirror_for_suite "$3"; } | head -n 1)"
 	echo "${found:-$2}"
+}
+
+# Prints this machine's Debian codename (bookworm, trixie, ...), or nothing.
+host_codename() {
+	sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null
 }
 
 # Unmounts anything debootstrap left mounted inside the rootfs, then deletes it.
@@ -60,7 +70,7 @@ remove_rootfs() {
 	rm -rf --one-file-system "${ROOTFS}"
 }
 
-# Writes apt sources for bookworm, bookworm-updates and bookworm-security into the rootfs.
+# Writes apt sources for SUITE, SUITE-updates and SUITE-security into the rootfs.
 write_apt_sources() {
 	local mirror="$1" security_mirror="$2"
 	rm -f "${ROOTFS}/etc/apt/sources.list"
@@ -125,13 +135,15 @@ slim_rootfs() {
 
 # Bootstraps, slims and imports the base image, then tags it under its usual name.
 build_base_image() {
-	local mirror security_mirror
+	local mirror security_mirror host
 	if ((EUID != 0)); then
-		echo "make-base-image: debootstrap needs root; run: sudo $0" >&2
+		echo "make-base-image: debootstrap needs root; run: sudo $0 ${SUITE}" >&2
 		exit 1
 	fi
-	mirror="$(mirror_or_default "${SUITE}" "${DEFAULT_MIRROR}")"
-	security_mirror="$(mirror_or_default "${SUITE}-security" "${DEFAULT_SECURITY_MIRROR}")"
+	host="$(host_codename)"
+	mirror="$(mirror_or_default "${SUITE}" "${DEFAULT_MIRROR}" "${host}")"
+	security_mirror="$(mirror_or_default "${SUITE}-security" "${DEFAULT_SECURITY_MIRROR}" \
+		"${host}-security")"
 	ROOTFS="$(mktemp -d "${TMPDIR:-/var/tmp}/debian-rootfs.XXXXXX")"
 	trap remove_rootfs EXIT
 	echo "make-base-image: debootstrap ${SUITE} from ${mirror} (about a minute)"

@@ -29,3 +29,9 @@ target_stop() {
 	container_remove "$TARGET_DIR/backend"
 	stop_pidfile "$TARGET_DIR/redis/pid"
 }
+
+# Prints the pid, as this host sees it, of the container's first process: lighttpd, once
+# serve.sh has exec'd it. Reading /proc/PID on the host needs nothing inside the image.
+target_server_pid() {
+	engine inspect --format '{{.State.Pid}}' "$(container_name "$TARGET_DIR/backend")"
+}

@@ -23,3 +23,8 @@ target_stop() {
 	stop_pidfile "$TARGET_DIR/backend/pid" INT
 	stop_pidfile "$TARGET_DIR/redis/pid"
 }
+
+# Prints the pid of the target's lighttpd: serve.sh became lighttpd (exec).
+target_server_pid() {
+	cat "$TARGET_DIR/backend/pid"
+}
