@@ -4,10 +4,12 @@
 #define MONEYBANK_STORE_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "resolve.h"
 
 enum store_status {
 	STORE_OK,
@@ -24,6 +26,8 @@ struct store {
 	const struct config *config;
 	redisContext *redis;
 	bool authenticated;
+	char address[ADDRESS_TEXT_MAX]; /* where REDIS_HOST is; "" unknown */
+	struct timespec deadline;       /* when the current operation gives up */
 };
 
 /* Prepares a store; no connection is made yet. */
