@@ -10,7 +10,8 @@
 //                                                        and never answers
 //
 // TCP connections are read and never answered in either mode: glibc uses
-// TCP only for truncated answers, which this server never sends.
+// TCP only for truncated answers, which this server never sends. It prints
+// "ready" once it listens.
 'use strict';
 
 const dgram = require('dgram');
@@ -67,12 +68,15 @@ function main([address, log, mode, ...pairs]) {
     fs.appendFileSync(log, `${question.name} ${TYPE_NAMES[question.type] || question.type}\n`);
     if (mode === 'answer') udp.send(answer(query, question, addresses), peer.port, peer.address);
   });
-  udp.bind(53, address);
   const tcp = net.createServer((socket) => {
     socket.on('data', () => fs.appendFileSync(log, 'tcp query\n'));
     socket.on('error', () => {});
   });
-  tcp.listen(53, address);
+  for (const server of [udp, tcp]) {
+    server.on('error', (err) => { console.log(`dns-server: ${err.message}`); process.exit(1); });
+  }
+  // "ready" on stdout once both sockets listen.
+  udp.bind(53, address, () => tcp.listen(53, address, () => console.log('ready')));
   process.on('SIGTERM', () => process.exit(0));
 }
 
