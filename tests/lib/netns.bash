@@ -12,6 +12,7 @@
 #   backend/      pid, lighttpd.log, run/
 # Processes in the namespace keep their host pids, so stop_pidfile and ps work
 # from outside.
+# shellcheck disable=SC2034 # NETNS_* and HTTP_* are read by the tests
 
 NETNS_RESOLVER=127.0.0.9
 NETNS_SEARCH="devops-2025.svc.cluster.local svc.cluster.local cluster.local"
