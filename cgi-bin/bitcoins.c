@@ -6,7 +6,9 @@
  *              400 bad amount, 409 total would overflow, 422 reused
  *              Idempotency-Key with another amount
  *   other      405 with Allow
- *   Redis down or slow: 503 with Retry-After, never a hang. */
+ *   Redis down, slow or refusing: 503 with a Retry-After that fits its
+ *   state when nothing happened; 504 for a deposit sent without a reply,
+ *   whose outcome is unknown; never a hang. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #include "amount.h"
 #include "cgi.h"
 #include "log.h"
+#include "outcome.h"
 #include "serve.h"
 #include "store.h"
 
@@ -87,6 +90,10 @@ static void deposit(const struct request *request, struct store *store)
 		return;
 	}
 	status = add_amount(request, store, amount, &total, &replayed);
+	if (status == STORE_UNKNOWN_OUTCOME)
+		log_line("deposit amount=%lld outcome unknown idempotency-key=%s",
+		         amount, request->idempotency_key != NULL
+		                         ? request->idempotency_key : "-");
 	if (status != STORE_OK) {
 		reply_store_error(request, status);
 		return;

@@ -7,6 +7,7 @@
 
 #define HEADER_MAX 512
 #define ERROR_BODY_MAX 512
+#define RETRY_AFTER_MAX 32
 
 /* Returns the variable's value, or fallback when it is unset. FCGX_GetParam
  * reads any NAME=value array, environ included. */
@@ -59,6 +60,7 @@ static const char *status_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	default: return "Unknown";
 	}
 }
@@ -72,6 +74,15 @@ static void response_put(const struct request *request, const char *text)
 		FCGX_PutS(text, request->out);
 	else
 		fputs(text, stdout);
+}
+
+/* Tells whether an answer reports a store that is stalled or unreachable
+ * (503, 504). Such an answer closes the connection, which lighttpd honours:
+ * while Redis stalls, a kept-alive client would otherwise hold one of its
+ * connection slots (server.max-connections) between retries. */
+static bool closes_connection(int status)
+{
+	return status == 503 || status == 504;
 }
 
 void reply_send(const struct request *request, const struct reply *reply)
@@ -90,6 +101,9 @@ void reply_send(const struct request *request, const struct reply *reply)
 	if (reply->extra_header != NULL)
 		length += snprintf(head + length, sizeof(head) - (size_t)length,
 		                   "%s\r\n", reply->extra_header);
+	if (closes_connection(reply->status))
+		length += snprintf(head + length, sizeof(head) - (size_t)length,
+		                   "Connection: close\r\n");
 	response_put(request, head);
 	response_put(request, "\r\n");
 	if (!request->head && body_length > 0)
@@ -113,8 +127,17 @@ static void send_error(const struct request *request, int status,
 void reply_error(const struct request *request, int status,
                  const char *message)
 {
-	send_error(request, status, message,
-	           status == 503 ? "Retry-After: 1" : NULL);
+	send_error(request, status, message, NULL);
+}
+
+void reply_retry_later(const struct request *request, int retry_after_s,
+                       const char *message)
+{
+	char retry_after[RETRY_AFTER_MAX];
+
+	snprintf(retry_after, sizeof(retry_after), "Retry-After: %d",
+	         retry_after_s);
+	send_error(request, 503, message, retry_after);
 }
 
 void reply_not_allowed(const struct request *request, const char *allow)

@@ -44,9 +44,14 @@ bool request_is_read(const struct request *request);
 void reply_send(const struct request *request, const struct reply *reply);
 
 /* Writes a JSON error {"error":message}; message is a constant without
- * quotes or backslashes. A 503 also says when to retry. */
+ * quotes or backslashes. A 503 or 504 also closes the connection. */
 void reply_error(const struct request *request, int status,
                  const char *message);
+
+/* Writes a 503 JSON error that says, in Retry-After, how many seconds to
+ * wait before trying again. */
+void reply_retry_later(const struct request *request, int retry_after_s,
+                       const char *message);
 
 /* Writes a 405 JSON error; allow is the whole "Allow: ..." header line. */
 void reply_not_allowed(const struct request *request, const char *allow);

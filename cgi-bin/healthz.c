@@ -1,13 +1,15 @@
 /* healthz.c: the probes.
  *
  *   GET, HEAD /healthz  readiness: 200 "OK" when Redis answers PING in
- *                       time, else 503 {"error":"Redis unavailable..."}
+ *                       time, else 503 {"error":"..."} with the reason
+ *                       (unreachable, silent, loading, busy, ...)
  *   GET, HEAD /livez    liveness: 200 "OK", without touching Redis, so a
  *                       Redis outage never restarts every backend
  *   other methods       405 with Allow */
 #include <string.h>
 
 #include "cgi.h"
+#include "outcome.h"
 #include "serve.h"
 #include "store.h"
 

@@ -3,7 +3,10 @@
  * or a FastCGI responder (lighttpd starts it on a listening socket; it
  * answers request after request and keeps its Redis connection between
  * them). */
+#define _POSIX_C_SOURCE 200809L
 #include <signal.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 
 #include <fcgiapp.h>
 
@@ -25,28 +28,6 @@ struct server {
 	const char *config_error; /* NULL when the configuration is valid */
 };
 
-void reply_store_error(const struct request *request, enum store_status status)
-{
-	switch (status) {
-	case STORE_OVERFLOW:
-		reply_error(request, 409, "this deposit would take the total past 9223372036854775807; nothing was added");
-		break;
-	case STORE_KEY_REUSED:
-		reply_error(request, 422, "this Idempotency-Key was already used with a different amount; nothing was added; use a new key for a new deposit");
-		break;
-	case STORE_NOT_INTEGER:
-		reply_error(request, 500, "the stored total is not an integer; nothing was changed; an operator must repair the Redis key bitcoins");
-		break;
-	case STORE_AUTH_REJECTED:
-		reply_error(request, 503, "Redis unavailable: it rejected our credentials; an operator must check REDIS_PASSWORD");
-		break;
-	case STORE_UNAVAILABLE:
-	case STORE_OK:
-		reply_error(request, 503, "Redis unavailable: it did not answer in time; try again shortly");
-		break;
-	}
-}
-
 /* Answers one request, or 500 when the configuration is invalid. */
 static void answer(struct server *server, char **variables, FCGX_Stream *out)
 {
@@ -58,7 +39,7 @@ static void answer(struct server *server, char **variables, FCGX_Stream *out)
 		return;
 	}
 	log_line("%s", server->config_error);
-	reply_error(&request, 500, server->config_error);
+	reply_error(&request, 500, "the server is misconfigured; nothing was changed; an operator must read its log");
 }
 
 /* Lets libfcgi close the connection as soon as the request is finished.
@@ -93,15 +74,48 @@ static void answer_requests(struct server *server, FCGX_Request *fcgi)
 	FCGX_Finish_r(fcgi);
 }
 
-/* Runs as a FastCGI responder on the socket lighttpd gave us. */
+/* Runs as a FastCGI responder on the socket lighttpd gave us. FCGX_Init
+ * installs libfcgi's handlers: SIGTERM and SIGUSR1 then end the process
+ * after the request in hand (lighttpd stops its responders with SIGTERM),
+ * and SIGPIPE gets an empty handler, which we put back to ignored. */
 static void serve_fastcgi(struct server *server)
 {
 	FCGX_Request fcgi;
 
-	if (FCGX_Init() == 0 && FCGX_InitRequest(&fcgi, LISTEN_SOCKET, 0) == 0)
+	if (FCGX_Init() == 0 && FCGX_InitRequest(&fcgi, LISTEN_SOCKET, 0) == 0) {
+		signal(SIGPIPE, SIG_IGN);
 		answer_requests(server, &fcgi);
-	else
+	} else {
 		log_line("cannot set up the FastCGI request");
+	}
+}
+
+/* Answers the one request of a CGI. SIGTERM gets its default action, and
+ * is unblocked should the parent have left it blocked, so that lighttpd
+ * (which sends it when the client goes away or its read-timeout passes)
+ * ends a CGI stuck on Redis at once. */
+static void serve_cgi(struct server *server)
+{
+	sigset_t terminate;
+
+	sigemptyset(&terminate);
+	sigaddset(&terminate, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &terminate, NULL);
+	signal(SIGTERM, SIG_DFL);
+	answer(server, environ, NULL);
+}
+
+/* Tells whether lighttpd started us as a FastCGI responder: its stdin is
+ * then a listening socket; a CGI's is a pipe, /dev/null or a terminal. This
+ * is decided without libfcgi, whose FCGX_IsCGI() initialises the library
+ * and so installs its signal handlers, a CGI's included. */
+static bool started_as_fastcgi(void)
+{
+	int listening = 0;
+	socklen_t length = sizeof(listening);
+
+	return getsockopt(LISTEN_SOCKET, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	                  &length) == 0 && listening != 0;
 }
 
 int serve(handler *handle)
@@ -113,10 +127,10 @@ int serve(handler *handle)
 	/* A peer that hangs up must give EPIPE, not kill us mid-request. */
 	signal(SIGPIPE, SIG_IGN);
 	store_init(&server.store, &config);
-	if (FCGX_IsCGI())
-		answer(&server, environ, NULL);
-	else
+	if (started_as_fastcgi())
 		serve_fastcgi(&server);
+	else
+		serve_cgi(&server);
 	store_close(&server.store);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* store.c: talks to Redis through hiredis. Timeouts bound every connect and
- * every reply, so a Redis that is down or hung costs a bounded wait and an
- * honest "unavailable", never a hang. */
+ * every reply, so a Redis that is down or hung costs a bounded wait, never a
+ * hang; and every failure says whether the command ran: not sent in full
+ * (it did not), sent without a reply (it may have), or refused (it did not). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "refusal.h"
 #include "store.h"
 
 #define TOTAL_KEY "bitcoins"
@@ -19,12 +21,18 @@
 
 /* Checks the key, adds the amount and records the key, atomically. Replies
  * {0, total} for a deposit, {1, 0} for a replay, {2, 0} for another amount.
- * An INCRBY error aborts the script before anything is recorded. */
+ * Redis refuses a script's first write (INCRBY) when its state forbids
+ * writes, and then lets its later writes run; only an ACL can still refuse
+ * the SET after the INCRBY ran, so the script checks that first: every
+ * error reply then means nothing changed. */
 static const char deposit_once_script[] =
 	"local seen = redis.call('GET', KEYS[2])\n"
 	"if seen then\n"
 	"  if seen == ARGV[1] then return {1, 0} end\n"
 	"  return {2, 0}\n"
+	"end\n"
+	"if not redis.acl_check_cmd('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) then\n"
+	"  return redis.error_reply('NOPERM this user may not record idempotency keys')\n"
 	"end\n"
 	"local total = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
 	"redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])\n"
@@ -209,21 +217,53 @@ static bool store_connect(struct store *store)
 	return store->redis != NULL;
 }
 
-/* Tells whether a command was refused because we are not authenticated. */
-static bool is_auth_refusal(const redisReply *reply)
+/* Drops a connection that failed while carrying command, logging what
+ * became of the command and hiredis's reason. */
+static void store_fail(struct store *store, const char *command,
+                       const char *outcome)
 {
-	return reply->type == REDIS_REPLY_ERROR &&
-	       strncmp(reply->str, "NOAUTH", 6) == 0;
+	log_line("redis %s:%d: %s %s: %s", store->config->redis_host,
+	         store->config->redis_port, command, outcome,
+	         store->redis->errstr);
+	store_close(store);
 }
 
-/* Reads one pending reply. Returns it, or NULL with the connection dropped
- * when Redis failed to answer in time. */
-static redisReply *store_read(struct store *store)
+/* Writes AUTH (on a new connection with a password, in the same write,
+ * which saves a round trip per request) and the command. Returns false,
+ * with the connection dropped, when not all of it could be written in
+ * time: Redis then holds at most part of the command, which it never runs.
+ * *auth_sent tells whether a reply to AUTH comes first. */
+static bool store_send(struct store *store, int argc, const char **argv,
+                       bool *auth_sent)
+{
+	int done = 0;
+	bool queued = true;
+
+	*auth_sent = store->config->redis_password != NULL &&
+	             !store->authenticated;
+	if (*auth_sent)
+		queued = redisAppendCommand(store->redis, "AUTH %s",
+		                            store->config->redis_password) ==
+		         REDIS_OK;
+	if (queued)
+		queued = redisAppendCommandArgv(store->redis, argc, argv,
+		                                NULL) == REDIS_OK;
+	while (queued && !done)
+		queued = redisBufferWrite(store->redis, &done) == REDIS_OK;
+	if (!queued)
+		store_fail(store, argv[0], "was not sent in full, so it did not run");
+	return queued;
+}
+
+/* Reads one reply to command. Returns it, or NULL with the connection
+ * dropped when none came in time: the command was sent, so it may have
+ * run. */
+static redisReply *store_read(struct store *store, const char *command)
 {
 	redisReply *reply = NULL;
 
 	if (redisGetReply(store->redis, (void **)&reply) != REDIS_OK) {
-		store_drop(store, store->redis->errstr);
+		store_fail(store, command, "was sent but no reply came, so it may have run");
 		reply = NULL;
 	}
 	return reply;
@@ -232,9 +272,9 @@ static redisReply *store_read(struct store *store)
 /* Reads the reply to a pipelined AUTH. Returns false when Redis did not
  * answer; a refused AUTH is only logged, because the command after it
  * already ran or was refused, and its own reply tells which. */
-static bool store_read_auth(struct store *store)
+static bool store_read_auth(struct store *store, const char *command)
 {
-	redisReply *reply = store_read(store);
+	redisReply *reply = store_read(store, command);
 	bool answered = reply != NULL;
 
 	if (answered && reply->type == REDIS_REPLY_ERROR)
@@ -246,45 +286,57 @@ static bool store_read_auth(struct store *store)
 	return answered;
 }
 
-/* Runs one command. On a new connection with a password, AUTH goes in the
- * same write as the command, which saves a round trip per request. Returns
- * the reply, or NULL with *status saying why there is none. */
+/* Reads the command's reply, after AUTH's when one was sent. */
+static redisReply *store_receive(struct store *store, const char *command,
+                                 bool auth_sent)
+{
+	if (auth_sent && !store_read_auth(store, command))
+		return NULL;
+	return store_read(store, command);
+}
+
+/* Sorts an error reply to command into the state it reports, and logs the
+ * state and its remedy for the operator (an overflow is the client's
+ * concern, not the operator's). A refused password drops the connection,
+ * so that the next command authenticates again. */
+static enum store_status store_refused(struct store *store,
+                                       const char *command, const char *error)
+{
+	enum store_status status = refusal_status(error);
+
+	if (status != STORE_OVERFLOW)
+		log_line("redis %s:%d refused %s: %s (%s)",
+		         store->config->redis_host, store->config->redis_port,
+		         command, error, refusal_remedy(status));
+	if (status == STORE_AUTH_REJECTED)
+		store_close(store);
+	return status;
+}
+
+/* Runs one command. Returns its reply, or NULL with *status saying why
+ * there is none and whether the command ran: STORE_UNAVAILABLE (it was
+ * never sent in full), STORE_UNKNOWN_OUTCOME (sent, no reply), or the state
+ * an error reply reports (refused: it did not run). */
 static redisReply *store_run(struct store *store, int argc, const char **argv,
                              enum store_status *status)
 {
 	redisReply *reply = NULL;
-	bool send_auth;
+	bool auth_sent;
 
 	*status = STORE_UNAVAILABLE;
 	store_start_clock(store);
-	if (store_connect(store)) {
-		send_auth = store->config->redis_password != NULL &&
-		            !store->authenticated;
-		if (send_auth)
-			redisAppendCommand(store->redis, "AUTH %s",
-			                   store->config->redis_password);
-		redisAppendCommandArgv(store->redis, argc, argv, NULL);
-		if (!send_auth || store_read_auth(store))
-			reply = store_read(store);
+	if (store_connect(store) && store_send(store, argc, argv, &auth_sent)) {
+		*status = STORE_UNKNOWN_OUTCOME;
+		reply = store_receive(store, argv[0], auth_sent);
 	}
-	if (reply != NULL && is_auth_refusal(reply)) {
-		*status = STORE_AUTH_REJECTED;
-		store_drop(store, reply->str);
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+		*status = store_refused(store, argv[0], reply->str);
 		freeReplyObject(reply);
 		reply = NULL;
 	} else if (reply != NULL) {
 		*status = STORE_OK;
 	}
 	return reply;
-}
-
-/* Classifies an error reply from INCRBY or the deposit script. */
-static enum store_status deposit_error(const redisReply *reply)
-{
-	if (strstr(reply->str, "overflow") != NULL)
-		return STORE_OVERFLOW;
-	log_line("redis refused the deposit: %s", reply->str);
-	return STORE_NOT_INTEGER;
 }
 
 /* Parses a stored total strictly: an optional minus sign, then digits. */
@@ -307,7 +359,7 @@ enum store_status store_ping(struct store *store)
 	if (reply != NULL) {
 		if (reply->type != REDIS_REPLY_STATUS ||
 		    strcmp(reply->str, "PONG") != 0)
-			status = STORE_UNAVAILABLE;
+			status = STORE_UNKNOWN_OUTCOME;
 		freeReplyObject(reply);
 	}
 	return status;
@@ -321,13 +373,16 @@ enum store_status store_total(struct store *store, long long *total)
 
 	*total = 0;
 	if (reply != NULL) {
-		if (reply->type == REDIS_REPLY_STRING)
-			status = parse_total(reply->str, total) ? STORE_OK
-			                                        : STORE_NOT_INTEGER;
-		else if (reply->type != REDIS_REPLY_NIL)
+		if (reply->type == REDIS_REPLY_STRING &&
+		    !parse_total(reply->str, total))
 			status = STORE_NOT_INTEGER;
+		else if (reply->type != REDIS_REPLY_STRING &&
+		         reply->type != REDIS_REPLY_NIL)
+			status = STORE_UNKNOWN_OUTCOME;
 		freeReplyObject(reply);
 	}
+	if (status == STORE_NOT_INTEGER)
+		log_line("redis: %s", refusal_remedy(status));
 	return status;
 }
 
@@ -344,26 +399,23 @@ enum store_status store_deposit(struct store *store, long long amount,
 	if (reply != NULL) {
 		if (reply->type == REDIS_REPLY_INTEGER)
 			*total = reply->integer;
-		else if (reply->type == REDIS_REPLY_ERROR)
-			status = deposit_error(reply);
 		else
-			status = STORE_NOT_INTEGER;
+			status = STORE_UNKNOWN_OUTCOME;
 		freeReplyObject(reply);
 	}
 	return status;
 }
 
-/* Reads the script's {outcome, total} reply. */
+/* Reads the script's {outcome, total} reply; any other shape leaves the
+ * outcome unknown. */
 static enum store_status deposit_once_outcome(const redisReply *reply,
                                               long long *total,
                                               bool *replayed)
 {
-	if (reply->type == REDIS_REPLY_ERROR)
-		return deposit_error(reply);
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
 	    reply->element[0]->type != REDIS_REPLY_INTEGER ||
 	    reply->element[1]->type != REDIS_REPLY_INTEGER)
-		return STORE_NOT_INTEGER;
+		return STORE_UNKNOWN_OUTCOME;
 	*replayed = reply->element[0]->integer == 1;
 	*total = reply->element[1]->integer;
 	return reply->element[0]->integer == 2 ? STORE_KEY_REUSED : STORE_OK;

@@ -11,13 +11,26 @@
 #include "config.h"
 #include "resolve.h"
 
+/* What became of a store operation. Apart from STORE_OK, each says whether
+ * the command ran: only STORE_UNKNOWN_OUTCOME leaves that open. */
 enum store_status {
 	STORE_OK,
-	STORE_UNAVAILABLE,   /* Redis did not answer in time, or not at all */
-	STORE_AUTH_REJECTED, /* Redis refused our password, or wants one */
-	STORE_OVERFLOW,      /* the total would pass 2^63-1; nothing changed */
-	STORE_NOT_INTEGER,   /* the stored total is not an integer */
-	STORE_KEY_REUSED,    /* an idempotency key came back with another amount */
+	STORE_UNAVAILABLE,     /* no connection, or the command was not all
+	                          sent: it did not run */
+	STORE_UNKNOWN_OUTCOME, /* sent, but no reply came in time (or none we
+	                          understand): it may have run */
+	STORE_LOADING,         /* LOADING: Redis is loading its data set */
+	STORE_BUSY,            /* BUSY: a script or function holds Redis */
+	STORE_FULL,            /* OOM: maxmemory reached, nothing to evict */
+	STORE_DISK_ERROR,      /* MISCONF: Redis cannot persist, refuses writes */
+	STORE_READ_ONLY,       /* READONLY: we reached a replica */
+	STORE_PRIMARY_DOWN,    /* MASTERDOWN: a replica that lost its primary */
+	STORE_AUTH_REJECTED,   /* NOAUTH, WRONGPASS: our password is wrong */
+	STORE_NO_PERMISSION,   /* NOPERM: our Redis user may not run it */
+	STORE_REFUSED,         /* any other error reply: it did not run */
+	STORE_OVERFLOW,        /* the total would pass 2^63-1; nothing changed */
+	STORE_NOT_INTEGER,     /* the stored total is not an integer */
+	STORE_KEY_REUSED,      /* an idempotency key came back with another amount */
 };
 
 /* A connection to Redis, opened on first use and kept until it fails, so

@@ -8,7 +8,7 @@ set -euo pipefail
 declare -A GROUP_PACKAGES=(
 	[build]="gcc make libc6-dev libhiredis-dev libfcgi-dev"
 	[run]="lighttpd redis-server curl"
-	[test]="bats bats-support bats-assert valgrind clang libclang-rt-14-dev shellcheck procps iproute2"
+	[test]="bats bats-support bats-assert valgrind clang libclang-rt-14-dev shellcheck procps strace iproute2"
 	[container]="podman buildah runc debootstrap netavark iptables"
 	[k8s]="openssl"
 	[kube]="aardvark-dns"

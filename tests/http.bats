@@ -314,6 +314,39 @@ teardown_file() {
 	(( before > 9223372036854775807 - 9007199254740991 )) || fail "total $before"
 }
 
+@test "a Range header on GET is ignored: 200 with the whole total, never a slice of it" {
+	local whole
+	post "/v1/bitcoins?bitcoins=12"
+	whole="$(total)"
+	http GET /v1/bitcoins -H 'Range: bytes=0-0'
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$HTTP_BODY" "$whole"
+	assert_equal "$(header Content-Range)" ""
+}
+
+@test "only a header spelled Idempotency-Key counts: Idempotency_Key and every look-alike are ignored" {
+	local before key separator
+	key="look-alike-$RANDOM$RANDOM"
+	before="$(total)"
+	# lighttpd hands a program every separator but letters and digits as "_".
+	for separator in _ . '~' '!' '#' '$' % '&' "'" '*' + '^' '`' '|'; do
+		post "/v1/bitcoins?bitcoins=3" -H "Idempotency${separator}Key: $key"
+		assert_equal "$HTTP_STATUS" 204
+		assert_equal "$(header Idempotent-Replayed)" ""
+	done
+	assert_equal "$(total)" "$((before + 14 * 3))"
+	# None of them recorded the key: its first real use deposits.
+	post "/v1/bitcoins?bitcoins=3" -H "Idempotency-Key: $key"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(header Idempotent-Replayed)" ""
+	# Sent together with a look-alike, the real header alone is the key.
+	post "/v1/bitcoins?bitcoins=3" -H "Idempotency_Key: other-$key" -H "Idempotency-Key: $key"
+	assert_equal "$(header Idempotent-Replayed)" true
+	post "/v1/bitcoins?bitcoins=3" -H "Idempotency-Key: $key" -H "Idempotency_Key: other-$key"
+	assert_equal "$(header Idempotent-Replayed)" true
+	assert_equal "$(total)" "$((before + 15 * 3))"
+}
+
 @test "the server log shows no crash and no sanitizer report" {
 	target_log_refresh
 	run grep -E 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|core dumped|terminated by signal|aborted' "$TARGET_LOG"

@@ -61,21 +61,28 @@ redis_cmd() {
 }
 
 # Starts a redis-server with its data in directory $1, on the port in
-# $1/port (chosen now if the file is absent, so a restart keeps the port).
-# Durable as in production: AOF with fsync before every reply. Extra
-# redis-server arguments follow, e.g. --requirepass.
-redis_start() {
+# $1/port (chosen now if the file is absent, so a restart keeps the port),
+# and does not wait for it. Durable as in production: AOF with fsync before
+# every reply. Extra redis-server arguments follow, e.g. --requirepass.
+redis_spawn() {
 	local dir="$1"
 	shift
 	mkdir -p "$dir"
 	[[ -f "$dir/port" ]] || free_port >"$dir/port"
-	local port
-	port="$(cat "$dir/port")"
-	redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
+	redis-server --bind 127.0.0.1 --port "$(cat "$dir/port")" --dir "$dir" \
 		--appendonly yes --appendfsync always --save '' \
 		"$@" >>"$dir/redis.log" 2>&1 3>&- &
 	echo "$!" >"$dir/pid"
-	if ! wait_until 10 redis_answers "$port" "$(cat "$dir/password" 2>/dev/null || true)"; then
+}
+
+# Starts a redis-server like redis_spawn, and waits until it answers. An
+# answer from another Redis still on the port does not count: this one must
+# be alive.
+redis_start() {
+	local dir="$1"
+	redis_spawn "$@"
+	if ! wait_until 10 redis_answers "$(cat "$dir/port")" "$(cat "$dir/password" 2>/dev/null || true)" ||
+		process_gone "$(cat "$dir/pid")"; then
 		tail -5 "$dir/redis.log" >&2
 		return 1
 	fi

@@ -1,0 +1,92 @@
+/* refusal.c: sorts Redis's error replies by the state they report. The
+ * first word of an error is its code (Redis 7 and 8 alike, and errors
+ * raised inside a script keep it: "OOM command not allowed ... script: ...").
+ * Every refusal means the command did not run: Redis checks a command (and
+ * a script's first write) against its state before running it, and once a
+ * script has written, it lets every later command of that script run. */
+#include <string.h>
+
+#include "refusal.h"
+
+/* An error code and the state it reports. */
+struct refusal {
+	const char *code;
+	enum store_status status;
+};
+
+/* The codes of states a deployment meets (see the Redis sources:
+ * server.c's shared error objects, and script.c for scripts). */
+static const struct refusal refusals[] = {
+	{ "LOADING", STORE_LOADING },
+	{ "BUSY", STORE_BUSY },
+	{ "OOM", STORE_FULL },
+	{ "MISCONF", STORE_DISK_ERROR },
+	{ "READONLY", STORE_READ_ONLY },
+	{ "MASTERDOWN", STORE_PRIMARY_DOWN },
+	{ "NOAUTH", STORE_AUTH_REJECTED },
+	{ "WRONGPASS", STORE_AUTH_REJECTED },
+	{ "NOPERM", STORE_NO_PERMISSION },
+	{ "WRONGTYPE", STORE_NOT_INTEGER },
+};
+
+/* Tells whether the error starts with the code as a whole word. */
+static bool has_code(const char *error, const char *code)
+{
+	size_t length = strlen(code);
+
+	return strncmp(error, code, length) == 0 &&
+	       (error[length] == ' ' || error[length] == '\0');
+}
+
+/* Sorts a generic "ERR ..." by its text: INCRBY's own refusals, and an ACL
+ * refusal inside a script (Redis 7: "The user executing the script can't
+ * run this command", Redis 8: "ACL failure in script"). */
+static enum store_status generic_status(const char *error)
+{
+	if (strstr(error, "increment or decrement would overflow") != NULL)
+		return STORE_OVERFLOW;
+	if (strstr(error, "value is not an integer") != NULL)
+		return STORE_NOT_INTEGER;
+	if (strstr(error, "ACL failure") != NULL ||
+	    strstr(error, "can't run this command") != NULL)
+		return STORE_NO_PERMISSION;
+	return STORE_REFUSED;
+}
+
+enum store_status refusal_status(const char *error)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (has_code(error, refusals[i].code))
+			return refusals[i].status;
+	return generic_status(error);
+}
+
+const char *refusal_remedy(enum store_status status)
+{
+	switch (status) {
+	case STORE_LOADING:
+		return "Redis is loading its data set after a start; it answers once loaded";
+	case STORE_BUSY:
+		return "a script or function has run past busy-reply-threshold; it ends by itself, or an operator runs SCRIPT KILL or FUNCTION KILL";
+	case STORE_FULL:
+		return "Redis reached maxmemory with nothing it may evict; raise maxmemory (and the container's memory limit) or find what fills it";
+	case STORE_DISK_ERROR:
+		return "Redis cannot write its AOF or RDB (a full or read-only volume) and refuses writes until it can; free space or repair the volume";
+	case STORE_READ_ONLY:
+		return "REDIS_HOST leads to a read-only replica; point it at the primary";
+	case STORE_PRIMARY_DOWN:
+		return "REDIS_HOST leads to a replica that lost its primary; restore the link, or point REDIS_HOST at the primary";
+	case STORE_AUTH_REJECTED:
+		return "Redis wants another password; set REDIS_PASSWORD to its requirepass";
+	case STORE_NO_PERMISSION:
+		return "the Redis user may not run this command; grant it GET, INCRBY, SET and EVAL (ACL SETUSER)";
+	case STORE_NOT_INTEGER:
+		return "the key bitcoins holds something other than an integer; an operator must repair it (SET bitcoins N)";
+	case STORE_OVERFLOW:
+		return "the deposit would take the total past 2^63-1";
+	default:
+		return "Redis refused the command, which did not run; its error says why";
+	}
+}
