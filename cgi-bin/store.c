@@ -50,8 +50,16 @@ void store_init(struct store *store, const struct config *config)
 	store->config = config;
 	store->redis = NULL;
 	store->authenticated = false;
+	store->quiet_until.tv_sec = 0;
+	store->quiet_until.tv_nsec = 0;
+	store->queued = false;
 	snprintf(store->address, sizeof(store->address), "%s",
 	         known != NULL ? known : "");
+}
+
+void store_set_queued(struct store *store, bool queued)
+{
+	store->queued = queued;
 }
 
 void store_close(struct store *store)
@@ -97,19 +105,53 @@ static bool store_connection_closed(const struct store *store)
 	return got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
+/* Returns the time span after now, on the monotonic clock. */
+static struct timespec clock_after(const struct timeval *span)
+{
+	struct timespec then;
+
+	clock_gettime(CLOCK_MONOTONIC, &then);
+	then.tv_sec += span->tv_sec;
+	then.tv_nsec += span->tv_usec * 1000L;
+	if (then.tv_nsec >= 1000000000L) {
+		then.tv_sec++;
+		then.tv_nsec -= 1000000000L;
+	}
+	return then;
+}
+
 /* Starts the time budget of one operation: REDIS_TIMEOUT_MS in all for
  * what it asks of Redis, name resolution, connect and replies included. */
 static void store_start_clock(struct store *store)
 {
-	const struct timeval *timeout = &store->config->redis_timeout;
+	store->deadline = clock_after(&store->config->redis_timeout);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &store->deadline);
-	store->deadline.tv_sec += timeout->tv_sec;
-	store->deadline.tv_nsec += timeout->tv_usec * 1000L;
-	if (store->deadline.tv_nsec >= 1000000000L) {
-		store->deadline.tv_sec++;
-		store->deadline.tv_nsec -= 1000000000L;
-	}
+/* After Redis failed to answer, a kept process (FastCGI) answers the
+ * requests that waited in line behind that one "unavailable" at once, for
+ * REDIS_TIMEOUT_MS: during a stall lighttpd queues requests for the few
+ * FastCGI processes, which would otherwise answer one per REDIS_TIMEOUT_MS
+ * each, holding connections (server.max-connections) that others, /livez
+ * included, need. Nothing is sent for them, so nothing can run. A request
+ * that finds the process idle always gets a real try, and a CGI answers
+ * one request, so this never holds one back. */
+static void store_keep_quiet(struct store *store)
+{
+	store->quiet_until = clock_after(&store->config->redis_timeout);
+}
+
+/* Tells whether the request in hand waited in line and the store is
+ * keeping quiet after a failure. */
+static bool store_keeping_quiet(const struct store *store)
+{
+	struct timespec now;
+
+	if (!store->queued)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < store->quiet_until.tv_sec ||
+	       (now.tv_sec == store->quiet_until.tv_sec &&
+	        now.tv_nsec < store->quiet_until.tv_nsec);
 }
 
 /* Returns the time left of the budget, at least 1 ms: hiredis reads a zero
@@ -324,11 +366,15 @@ static redisReply *store_run(struct store *store, int argc, const char **argv,
 	bool auth_sent;
 
 	*status = STORE_UNAVAILABLE;
+	if (store_keeping_quiet(store))
+		return NULL;
 	store_start_clock(store);
 	if (store_connect(store) && store_send(store, argc, argv, &auth_sent)) {
 		*status = STORE_UNKNOWN_OUTCOME;
 		reply = store_receive(store, argv[0], auth_sent);
 	}
+	if (reply == NULL)
+		store_keep_quiet(store);
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
 		*status = store_refused(store, argv[0], reply->str);
 		freeReplyObject(reply);

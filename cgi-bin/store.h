@@ -41,10 +41,17 @@ struct store {
 	bool authenticated;
 	char address[ADDRESS_TEXT_MAX]; /* where REDIS_HOST is; "" unknown */
 	struct timespec deadline;       /* when the current operation gives up */
+	struct timespec quiet_until;    /* after a failure: no new try before */
+	bool queued;                    /* the request in hand waited in line */
 };
 
 /* Prepares a store; no connection is made yet. */
 void store_init(struct store *store, const struct config *config);
+
+/* Tells the store whether the request in hand waited in line behind
+ * others (FastCGI): after Redis failed to answer, such requests are
+ * answered "unavailable" at once for REDIS_TIMEOUT_MS (store.c). */
+void store_set_queued(struct store *store, bool queued);
 
 /* Closes the connection, if any. */
 void store_close(struct store *store);

@@ -19,7 +19,7 @@
 # Settings: BENCH_DURATION (seconds per case, 10), BENCH_WARMUP (2),
 # BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_RESULTS (<repo>/results),
 # and, to compare builds, BENCH_APP_DIR (<repo>/build), BENCH_NOOP_CGI
-# (<repo>/build/bench/noop.cgi) and CONF_DIR (as for scripts/serve.sh).
+# (<repo>/build/bench/noop.cgi) and CONF_DIR (as for build/start-lighttpd).
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -22,6 +22,8 @@ failures-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|failures.bats
 failures-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|failures.bats
 resolver-cgi|BACKEND_MODE=cgi APP_DIR=build|resolver.bats
 resolver-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|resolver.bats
+overload-cgi|BACKEND_MODE=cgi APP_DIR=build|overload.bats
+overload-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|overload.bats
 k8s||k8s.bats
 container-http-cgi|TARGET=container BACKEND_MODE=cgi|http.bats
 container-http-fastcgi|TARGET=container BACKEND_MODE=fastcgi|http.bats
