@@ -20,6 +20,7 @@ http-fastcgi-sanitize|BACKEND_MODE=fastcgi APP_DIR=build/sanitize|http.bats
 failures-cgi|BACKEND_MODE=cgi APP_DIR=build|failures.bats
 failures-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|failures.bats
 failures-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|failures.bats
+launcher|APP_DIR=build|launcher.bats
 resolver-cgi|BACKEND_MODE=cgi APP_DIR=build|resolver.bats
 resolver-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|resolver.bats
 overload-cgi|BACKEND_MODE=cgi APP_DIR=build|overload.bats
