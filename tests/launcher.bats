@@ -21,14 +21,16 @@ teardown() {
 
 @test "with an empty environment, no PATH, start-lighttpd execs lighttpd and nothing else, and serves with its defaults" {
 	local log="$BATS_TEST_TMPDIR/execve.log"
-	mkdir -p "$BATS_TEST_TMPDIR/tmp" "$BATS_TEST_TMPDIR/backend"
+	mkdir -p "$BATS_TEST_TMPDIR/tmp" "$BATS_TEST_TMPDIR/backend" "$BATS_TEST_TMPDIR/strace"
 	env -i PORT="$PORT" REDIS_HOST=127.0.0.1 REDIS_PORT="$(cat "$BATS_TEST_TMPDIR/redis/port")" \
 		TMPDIR="$BATS_TEST_TMPDIR/tmp" \
 		/usr/bin/strace -f -qq -e trace=execve -e signal=none -o "$log" "$LAUNCHER" \
 		>"$BATS_TEST_TMPDIR/backend/lighttpd.log" 2>&1 3>&- &
-	echo "$!" >"$BATS_TEST_TMPDIR/backend/pid"
+	echo "$!" >"$BATS_TEST_TMPDIR/strace/pid"
 	wait_until 10 curl -sf "http://127.0.0.1:$PORT/livez" ||
 		fail "it did not serve: $(cat "$BATS_TEST_TMPDIR/backend/lighttpd.log")"
+	# lighttpd outlives strace: teardown stops it by its own pid.
+	awk '/execve\(/ { print $1; exit }' "$log" >"$BATS_TEST_TMPDIR/backend/pid"
 	run curl -sS -d '' "http://127.0.0.1:$PORT/v1/bitcoins?bitcoins=2"
 	assert_success
 	assert_equal "$(redis_cmd "$BATS_TEST_TMPDIR/redis" get bitcoins)" 2
