@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Writes the JSON bodies lighttpd sends for the errors it answers itself,
-# before any CGI runs (server.errorfile-prefix). Each says what was wrong and
-# what to do. Usage: scripts/gen-error-pages.sh OUTPUT_DIR
+# Writes the JSON bodies lighttpd sends for the errors it answers itself
+# (server.errorfile-prefix). Each says what was wrong and what to do. A 500,
+# 502 or 504 can come after the program sent a deposit to Redis (it crashed,
+# or passed cgi.limits' read-timeout), so those never invite a blind retry.
+# Usage: scripts/gen-error-pages.sh OUTPUT_DIR
 set -euo pipefail
 
 # status|message: one row per status lighttpd can answer on its own.
@@ -15,11 +17,11 @@ readonly PAGES='400|the request is malformed (control characters, a bad header o
 414|the URL is too long; the API needs only ?bitcoins=N
 417|Expect is not supported; send the request without an Expect header
 431|the request headers are too large; send fewer or shorter headers
-500|the server failed to answer; try again, and tell an operator if it persists
+500|the server failed to answer; a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe; tell an operator if it persists
 501|this method or transfer coding is not implemented; use GET, HEAD or POST with Content-Length
-502|the backend program failed to answer; try again, and tell an operator if it persists
+502|the backend program failed to answer; a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe; tell an operator if it persists
 503|the server is overloaded or starting; try again shortly
-504|the backend program took too long to answer; try again shortly
+504|the backend program took too long to answer; a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe
 505|this HTTP version is not supported; use HTTP/1.1'
 
 main() {

@@ -141,6 +141,29 @@ run_cgi() {
 	[[ "$stderr" == *"Connection refused"* ]] || fail "no reason logged: $stderr"
 }
 
+@test "a deposit Redis refuses (OOM) prints 503 with a Retry-After for the state and Connection: close, and changes nothing" {
+	redis_cmd "$REDIS" set bitcoins 10 >/dev/null
+	redis_cmd "$REDIS" config set maxmemory 1 >/dev/null
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=1 HTTP_IDEMPOTENCY_KEY=oom
+	redis_cmd "$REDIS" config set maxmemory 0 >/dev/null
+	assert_line --index 0 $'Status: 503 Service Unavailable\r'
+	assert_line $'Retry-After: 60\r'
+	assert_line $'Connection: close\r'
+	[[ "$stderr" == *"refused EVAL: OOM"*"raise maxmemory"* ]] || fail "not logged: $stderr"
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 10
+}
+
+@test "a deposit sent to a Redis that does not answer prints 504 outcome unknown and logs it" {
+	kill -STOP "$(cat "$REDIS/pid")"
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=1 REDIS_TIMEOUT_MS=200
+	kill -CONT "$(cat "$REDIS/pid")"
+	assert_line --index 0 $'Status: 504 Gateway Timeout\r'
+	assert_line $'Connection: close\r'
+	refute_line --partial Retry-After
+	assert_line --partial '{"error":"the outcome of this deposit is unknown'
+	[[ "$stderr" == *"deposit amount=1 outcome unknown"* ]] || fail "not logged: $stderr"
+}
+
 @test "healthz by hand answers 200 OK when Redis answers PING" {
 	run_cgi healthz.cgi REQUEST_METHOD=GET SCRIPT_NAME=/healthz
 	assert_line --index 0 $'Status: 200 OK\r'

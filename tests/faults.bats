@@ -86,9 +86,12 @@ figures_report() {
 	sed 's/^/# /' "$file" >&3
 }
 
-# Prints the total straight from Redis (the API may be refusing reads).
+# Prints the total straight from Redis (the API may be refusing reads); as
+# for the API, a total never written is 0.
 redis_total() {
-	redis_cmd "$REDIS" get bitcoins
+	local total
+	total="$(redis_cmd "$REDIS" get bitcoins)"
+	echo "${total:-0}"
 }
 
 # POSTs amount $1, with Idempotency-Key $2 when given.
@@ -167,6 +170,11 @@ signal_disposition() {
 	else
 		echo default
 	fi
+}
+
+# Succeeds when lighttpd process $1 has no bitcoins.cgi child.
+no_cgi_of() {
+	! pgrep -P "$1" -x bitcoins.cgi >/dev/null
 }
 
 # Succeeds once process $1 sleeps with a socket open: a CGI waiting on Redis.
@@ -407,7 +415,7 @@ waits_on_socket() {
 }
 
 @test "a Redis that starts requiring a password answers 503 NOAUTH with Retry-After: 30, naming no setting" {
-	local before
+	local before after
 	before="$(redis_total)"
 	redis_cmd "$REDIS" config set requirepass 'new secret' >/dev/null
 	# Connections kept by FastCGI responders stay authenticated; drop them.
@@ -419,7 +427,8 @@ waits_on_socket() {
 	http GET /healthz
 	assert_retry_later "rejected our credentials" 30
 	grep -q "set REDIS_PASSWORD" "$STATE/backend/lighttpd.log" || fail "the log does not say what fixes it"
-	assert_equal "$(REDISCLI_AUTH='new secret' redis-cli -p "$(cat "$REDIS/port")" get bitcoins)" "$before"
+	after="$(REDISCLI_AUTH='new secret' redis-cli -p "$(cat "$REDIS/port")" get bitcoins)"
+	assert_equal "${after:-0}" "$before"
 	figure "2. NOAUTH: a password now required" "POST, /healthz" "503, Retry-After: 30" \
 		"unchanged" "nothing"
 }
@@ -507,4 +516,35 @@ waits_on_socket() {
 	else
 		assert_equal "$term" caught
 	fi
+}
+
+@test "a CGI past lighttpd's read-timeout is ended, and lighttpd's own 504 says the deposit's outcome is unknown" {
+	local dir="$STATE/slow-backend" lighttpd before
+	[[ "${BACKEND_MODE:-cgi}" == cgi ]] || skip "cgi.limits' read-timeout applies to CGIs only"
+	# A reply timeout past lighttpd's (cgi.limits read-timeout, 5 s).
+	REDIS_TIMEOUT_MS=20000 backend_start "$dir" "$(cat "$REDIS/port")"
+	lighttpd="$(cat "$dir/pid")"
+	before="$(redis_total)"
+	kill -STOP "$(cat "$REDIS/pid")"
+	BASE_URL="$(backend_url "$dir")"
+	deposit 5
+	assert_json_error 504
+	[[ "$HTTP_BODY" == *"may or may not have been added"*"same Idempotency-Key"* ]] || fail "$HTTP_BODY"
+	assert_equal "$(header Retry-After)" ""
+	# lighttpd sent the CGI SIGTERM: no CGI outlives the answer.
+	wait_until 3 no_cgi_of "$lighttpd"
+	kill -CONT "$(cat "$REDIS/pid")"
+	stop_pidfile "$dir/pid" INT
+	# The command was sent before the CGI ended: it may have counted.
+	[[ "$(redis_total)" == "$before" || "$(redis_total)" == "$((before + 5))" ]] ||
+		fail "total $(redis_total), before $before"
+	figure "lighttpd read-timeout (REDIS_TIMEOUT_MS 20 s)" "POST 5, no key" \
+		"lighttpd's 504, unknown" "+$(($(redis_total) - before)) (could be +0 or +5)" \
+		"nothing acknowledged"
+}
+
+@test "the server log shows no crash and no sanitizer report" {
+	run grep -E 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|core dumped|aborted' \
+		"$STATE/backend/lighttpd.log"
+	assert_failure 1
 }

@@ -37,6 +37,7 @@ idempotency-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|idempotency.bats
 idempotency-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|idempotency.bats
 faults-cgi|BACKEND_MODE=cgi APP_DIR=build|faults.bats
 faults-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|faults.bats
+faults-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|faults.bats
 reliability-cgi|BACKEND_MODE=cgi APP_DIR=build|reliability.bats
 reliability-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|reliability.bats
 fuzz||fuzz.bats'

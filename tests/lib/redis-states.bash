@@ -115,7 +115,7 @@ redis_start_on_volume() {
 	fi
 	# nsenter itself, not in_volume: a function would run in a subshell, and
 	# the pid file would name that shell instead of Redis.
-	nsenter --target "$(cat "$dir/holder.pid")" --mount redis-server \
+	nsenter --target "$(cat "$dir/holder.pid")" --mount --root redis-server \
 		--bind 127.0.0.1 --port "$(cat "$dir/port")" --dir "$dir/volume" \
 		--appendonly yes --save '' "$@" >>"$dir/redis.log" 2>&1 3>&- &
 	echo "$!" >"$dir/pid"
@@ -123,11 +123,12 @@ redis_start_on_volume() {
 }
 
 # Runs the command $2... in the mount namespace of the volume in directory
-# $1 (nsenter executes it in place: its pid is the command's).
+# $1 (nsenter executes it in place: its pid is the command's), under the
+# sleeper's root directory, so that a test run in a chroot works too.
 in_volume() {
 	local dir="$1"
 	shift
-	nsenter --target "$(cat "$dir/holder.pid")" --mount "$@"
+	nsenter --target "$(cat "$dir/holder.pid")" --mount --root "$@"
 }
 
 # Fills the volume in directory $1: nothing more can be written to it.
