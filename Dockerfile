@@ -34,13 +34,13 @@ ENV PORT=8080 \
     BACKEND_MODE=cgi
 COPY lighttpd.conf /app/
 COPY cgi-bin/mode-cgi.conf cgi-bin/mode-fastcgi.conf /app/cgi-bin/
-COPY scripts/serve.sh /app/scripts/
-COPY --from=build /src/build/bitcoins.cgi /src/build/healthz.cgi /app/build/
+COPY --from=build /src/build/bitcoins.cgi /src/build/healthz.cgi /src/build/start-lighttpd /app/build/
 COPY --from=build /src/build/errors/ /app/build/errors/
 USER 10001:10001
 WORKDIR /app
 EXPOSE 8080
 # SIGINT is lighttpd's graceful stop: requests in flight finish. SIGTERM would drop them.
 STOPSIGNAL SIGINT
-# serve.sh gives defaults to optional variables, then execs lighttpd in the foreground.
-ENTRYPOINT ["/app/scripts/serve.sh"]
+# start-lighttpd (cgi-bin/start-lighttpd.c) gives defaults to optional variables, checks
+# them, resolves REDIS_HOST once, then execs lighttpd in the foreground. It needs no shell.
+ENTRYPOINT ["/app/build/start-lighttpd"]

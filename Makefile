@@ -17,8 +17,12 @@ LINK ?= -static-pie
 LDFLAGS = $(LINK) -Wl,-z,relro,-z,now $(SANITIZE)
 LDLIBS = $(if $(LINK),-lhiredis -lfcgi,-Wl,-Bstatic -lhiredis -lfcgi -Wl,-Bdynamic)
 
-SHARED = accept amount cgi config log outcome refusal serve store
+SHARED = accept amount cgi config log outcome refusal resolve serve store
 PROGRAMS = bitcoins healthz
+# Starts lighttpd with its settings checked (cgi-bin/start-lighttpd.c); it
+# needs no shell, so that an image can do without one.
+LAUNCHER = $(BUILD)/start-lighttpd
+LAUNCHER_OBJECTS = $(BUILD)/start-lighttpd.o $(BUILD)/config.o $(BUILD)/resolve.o
 SHARED_OBJECTS = $(SHARED:%=$(BUILD)/%.o)
 HEADERS = $(wildcard cgi-bin/*.h)
 ERROR_PAGES = $(BUILD)/errors/status-404.html
@@ -38,7 +42,7 @@ all: build
 # that `REQUEST_METHOD=GET ./cgi-bin/bitcoins.cgi` runs it by hand.
 MANUAL_LINKS = $(if $(filter build,$(BUILD)),$(PROGRAMS:%=cgi-bin/%.cgi))
 
-build: deps-build $(PROGRAMS:%=$(BUILD)/%.cgi) $(ERROR_PAGES) $(MANUAL_LINKS)
+build: deps-build $(PROGRAMS:%=$(BUILD)/%.cgi) $(LAUNCHER) $(ERROR_PAGES) $(MANUAL_LINKS)
 
 deps-build:
 	@scripts/deps.sh build
@@ -59,6 +63,9 @@ $(BUILD)/%.o: cgi-bin/%.c $(HEADERS)
 
 $(BUILD)/%.cgi: $(BUILD)/%.o $(SHARED_OBJECTS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LAUNCHER): $(LAUNCHER_OBJECTS)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 cgi-bin/%.cgi: $(BUILD)/%.cgi
 	ln -sf ../$< $@

@@ -3,8 +3,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "resolve.h"
 
 #define DEFAULT_REDIS_HOST "redis"
 #define DEFAULT_REDIS_PORT 6379
@@ -47,6 +49,12 @@ const char *config_load(struct config *config)
 	config->redis_host = env_value("REDIS_HOST");
 	if (config->redis_host == NULL)
 		config->redis_host = DEFAULT_REDIS_HOST;
+	if (strlen(config->redis_host) > HOST_NAME_MAX_LENGTH)
+		return "server misconfigured: REDIS_HOST must be a host name or address of at most 253 characters";
+	config->redis_address = env_value("REDIS_ADDRESS");
+	if (config->redis_address != NULL &&
+	    !address_is_numeric(config->redis_address))
+		return "server misconfigured: REDIS_ADDRESS must be a numeric IPv4 or IPv6 address (start-lighttpd sets it)";
 	config->redis_password = env_value("REDIS_PASSWORD");
 	if (env_long("REDIS_PORT", 1, 65535, &port) != 0)
 		return "server misconfigured: REDIS_PORT must be a port number from 1 to 65535";

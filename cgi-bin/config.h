@@ -6,6 +6,9 @@
 
 struct config {
 	const char *redis_host;
+	/* REDIS_HOST as resolved once by start-lighttpd, so that no request
+	 * needs DNS; NULL when it could not be resolved then */
+	const char *redis_address;
 	int redis_port;
 	const char *redis_password; /* NULL when unset or empty: no AUTH is sent */
 	struct timeval redis_timeout;

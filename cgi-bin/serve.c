@@ -4,6 +4,7 @@
  * answers request after request and keeps its Redis connection between
  * them). */
 #define _POSIX_C_SOURCE 200809L
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -61,15 +62,28 @@ static void release_early(FCGX_Request *fcgi)
 		(void)FCGX_Detach(fcgi);
 }
 
+/* Tells whether lighttpd has queued another request for this process
+ * while it was busy: a connection already waits on the listening socket. */
+static bool request_queued(void)
+{
+	struct pollfd listener = { .fd = LISTEN_SOCKET, .events = POLLIN };
+
+	return poll(&listener, 1, 0) > 0;
+}
+
 /* Answers FastCGI requests until lighttpd stops us. Each request's log
  * lines go to its error stream, which libfcgi sends with the response. */
 static void answer_requests(struct server *server, FCGX_Request *fcgi)
 {
+	bool queued = false;
+
 	while (FCGX_Accept_r(fcgi) >= 0) {
 		log_use_stream(fcgi->err);
+		store_set_queued(&server->store, queued);
 		answer(server, fcgi->envp, fcgi->out);
 		release_early(fcgi);
 		log_use_stream(NULL);
+		queued = request_queued();
 	}
 	FCGX_Finish_r(fcgi);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "log.h"
 #include "refusal.h"
@@ -37,11 +38,28 @@ static const char deposit_once_script[] =
 	"redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])\n"
 	"return {0, total}\n";
 
+/* Redis is reached at the address REDIS_HOST had when start-lighttpd
+ * resolved it, or at REDIS_HOST itself when that is already numeric; with
+ * neither, address stays empty and the first connect resolves the name. */
 void store_init(struct store *store, const struct config *config)
 {
+	const char *known = config->redis_address;
+
+	if (known == NULL && address_is_numeric(config->redis_host))
+		known = config->redis_host;
 	store->config = config;
 	store->redis = NULL;
 	store->authenticated = false;
+	store->quiet_until.tv_sec = 0;
+	store->quiet_until.tv_nsec = 0;
+	store->queued = false;
+	snprintf(store->address, sizeof(store->address), "%s",
+	         known != NULL ? known : "");
+}
+
+void store_set_queued(struct store *store, bool queued)
+{
+	store->queued = queued;
 }
 
 void store_close(struct store *store)
@@ -87,33 +105,157 @@ static bool store_connection_closed(const struct store *store)
 	return got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-/* Opens the connection if there is none, or if the kept one was closed by
- * Redis; without that check, the first request after a Redis restart would
- * fail with a 503 though Redis is back. Returns false when Redis cannot be
- * reached within the timeout. */
-static bool store_connect(struct store *store)
+/* Returns the time span after now, on the monotonic clock. */
+static struct timespec clock_after(const struct timeval *span)
 {
-	const struct config *config = store->config;
+	struct timespec then;
+
+	clock_gettime(CLOCK_MONOTONIC, &then);
+	then.tv_sec += span->tv_sec;
+	then.tv_nsec += span->tv_usec * 1000L;
+	if (then.tv_nsec >= 1000000000L) {
+		then.tv_sec++;
+		then.tv_nsec -= 1000000000L;
+	}
+	return then;
+}
+
+/* Starts the time budget of one operation: REDIS_TIMEOUT_MS in all for
+ * what it asks of Redis, name resolution, connect and replies included. */
+static void store_start_clock(struct store *store)
+{
+	store->deadline = clock_after(&store->config->redis_timeout);
+}
+
+/* After Redis failed to answer, a kept process (FastCGI) answers the
+ * requests that waited in line behind that one "unavailable" at once, for
+ * REDIS_TIMEOUT_MS: during a stall lighttpd queues requests for the few
+ * FastCGI processes, which would otherwise answer one per REDIS_TIMEOUT_MS
+ * each, holding connections (server.max-connections) that others, /livez
+ * included, need. Nothing is sent for them, so nothing can run. A request
+ * that finds the process idle always gets a real try, and a CGI answers
+ * one request, so this never holds one back. */
+static void store_keep_quiet(struct store *store)
+{
+	store->quiet_until = clock_after(&store->config->redis_timeout);
+}
+
+/* Tells whether the request in hand waited in line and the store is
+ * keeping quiet after a failure. */
+static bool store_keeping_quiet(const struct store *store)
+{
+	struct timespec now;
+
+	if (!store->queued)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < store->quiet_until.tv_sec ||
+	       (now.tv_sec == store->quiet_until.tv_sec &&
+	        now.tv_nsec < store->quiet_until.tv_nsec);
+}
+
+/* Returns the time left of the budget, at least 1 ms: hiredis reads a zero
+ * timeout as none at all. */
+static struct timeval store_time_left(const struct store *store)
+{
+	struct timespec now;
+	long long left_us;
+	struct timeval left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_us = (long long)(store->deadline.tv_sec - now.tv_sec) * 1000000 +
+	          (store->deadline.tv_nsec - now.tv_nsec) / 1000;
+	if (left_us < 1000)
+		left_us = 1000;
+	left.tv_sec = (time_t)(left_us / 1000000);
+	left.tv_usec = (suseconds_t)(left_us % 1000000);
+	return left;
+}
+
+/* Connects to the numeric address within timeout. Returns false, with the
+ * reason logged, when Redis cannot be reached there. */
+static bool store_connect_to(struct store *store, const char *address,
+                             struct timeval timeout)
+{
 	const char *failure = NULL;
 
+	store->redis = redisConnectWithTimeout(address,
+	                                       store->config->redis_port,
+	                                       timeout);
+	if (store->redis == NULL)
+		failure = "out of memory";
+	else if (store->redis->err != 0)
+		failure = store->redis->errstr;
+	else
+		store_reset_on_close(store);
+	if (failure != NULL) {
+		log_line("redis %s at %s:%d: %s", store->config->redis_host,
+		         address, store->config->redis_port, failure);
+		store_close(store);
+	}
+	return store->redis != NULL;
+}
+
+/* Connects to where REDIS_HOST points now: resolves it afresh (no longer
+ * than the time left) and connects there, unless that is the address that
+ * just failed. A FastCGI process keeps the new address for later connects. */
+static bool store_connect_resolved(struct store *store, bool address_failed)
+{
+	char fresh[ADDRESS_TEXT_MAX];
+	const char *failure;
+
+	failure = resolve_name(store->config->redis_host,
+	                       store_time_left(store), fresh);
+	if (failure != NULL) {
+		log_line("redis %s: cannot resolve it: %s",
+		         store->config->redis_host, failure);
+		return false;
+	}
+	if (address_failed && strcmp(fresh, store->address) == 0)
+		return false;
+	if (!store_connect_to(store, fresh, store_time_left(store)))
+		return false;
+	memcpy(store->address, fresh, sizeof(store->address));
+	return true;
+}
+
+/* Opens a connection: to the address REDIS_HOST had at start, with no DNS
+ * query, and only when that fails to a fresh resolution of the name. While
+ * a fallback is possible, the address gets half the time: a Service that
+ * was recreated has a new ClusterIP, and the old one may drop packets
+ * rather than refuse, so the resolution still gets its turn. */
+static bool store_open(struct store *store)
+{
+	const struct config *config = store->config;
+	bool can_resolve = !address_is_numeric(config->redis_host);
+	struct timeval first_try = store_time_left(store);
+	long long half_us;
+
+	if (store->address[0] == '\0')
+		return store_connect_resolved(store, false);
+	if (can_resolve) {
+		half_us = ((long long)first_try.tv_sec * 1000000 +
+		           first_try.tv_usec) / 2;
+		first_try.tv_sec = (time_t)(half_us / 1000000);
+		first_try.tv_usec = (suseconds_t)(half_us % 1000000);
+	}
+	if (store_connect_to(store, store->address, first_try))
+		return true;
+	return can_resolve && store_connect_resolved(store, true);
+}
+
+/* Opens the connection if there is none, or if the kept one was closed by
+ * Redis; without that check, the first request after a Redis restart would
+ * fail with a 503 though Redis is back. Replies are awaited no longer than
+ * the time left. Returns false when Redis cannot be reached in time. */
+static bool store_connect(struct store *store)
+{
 	if (store->redis != NULL && store_connection_closed(store))
 		store_drop(store, "the kept connection was closed; reconnecting");
-	if (store->redis == NULL) {
-		store->redis = redisConnectWithTimeout(config->redis_host,
-		                                       config->redis_port,
-		                                       config->redis_timeout);
-		if (store->redis == NULL)
-			failure = "out of memory";
-		else if (store->redis->err != 0)
-			failure = store->redis->errstr;
-		else if (redisSetTimeout(store->redis, config->redis_timeout) !=
-		         REDIS_OK)
-			failure = "cannot set the reply timeout";
-		else
-			store_reset_on_close(store);
-		if (failure != NULL)
-			store_drop(store, failure);
-	}
+	if (store->redis == NULL && !store_open(store))
+		return false;
+	if (redisSetTimeout(store->redis, store_time_left(store)) != REDIS_OK)
+		store_drop(store, "cannot set the reply timeout");
 	return store->redis != NULL;
 }
 
@@ -224,10 +366,15 @@ static redisReply *store_run(struct store *store, int argc, const char **argv,
 	bool auth_sent;
 
 	*status = STORE_UNAVAILABLE;
+	if (store_keeping_quiet(store))
+		return NULL;
+	store_start_clock(store);
 	if (store_connect(store) && store_send(store, argc, argv, &auth_sent)) {
 		*status = STORE_UNKNOWN_OUTCOME;
 		reply = store_receive(store, argv[0], auth_sent);
 	}
+	if (reply == NULL)
+		store_keep_quiet(store);
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
 		*status = store_refused(store, argv[0], reply->str);
 		freeReplyObject(reply);

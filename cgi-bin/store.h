@@ -4,10 +4,12 @@
 #define MONEYBANK_STORE_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "resolve.h"
 
 /* What became of a store operation. Apart from STORE_OK, each says whether
  * the command ran: only STORE_UNKNOWN_OUTCOME leaves that open. */
@@ -37,10 +39,19 @@ struct store {
 	const struct config *config;
 	redisContext *redis;
 	bool authenticated;
+	char address[ADDRESS_TEXT_MAX]; /* where REDIS_HOST is; "" unknown */
+	struct timespec deadline;       /* when the current operation gives up */
+	struct timespec quiet_until;    /* after a failure: no new try before */
+	bool queued;                    /* the request in hand waited in line */
 };
 
 /* Prepares a store; no connection is made yet. */
 void store_init(struct store *store, const struct config *config);
+
+/* Tells the store whether the request in hand waited in line behind
+ * others (FastCGI): after Redis failed to answer, such requests are
+ * answered "unavailable" at once for REDIS_TIMEOUT_MS (store.c). */
+void store_set_queued(struct store *store, bool queued);
 
 /* Closes the connection, if any. */
 void store_close(struct store *store);

@@ -28,7 +28,7 @@
 # BENCH_DECAY_REQUESTS (200000), BENCH_DECAY_WINDOW (seconds, 10),
 # BACKEND_IMAGE (the image, dev.local/d22/backend; built when a stack needs
 # it), and, to compare builds, BENCH_APP_DIR (<repo>/build), BENCH_NOOP_CGI
-# (<repo>/build/bench/noop.cgi) and CONF_DIR (as for scripts/serve.sh).
+# (<repo>/build/bench/noop.cgi) and CONF_DIR (as for build/start-lighttpd).
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

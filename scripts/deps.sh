@@ -12,7 +12,7 @@ set -euo pipefail
 declare -A GROUP_PACKAGES=(
 	[build]="gcc make libc6-dev libhiredis-dev libfcgi-dev"
 	[run]="lighttpd redis-server redis-tools curl"
-	[test]="bats bats-support bats-assert valgrind clang libclang-rt-dev shellcheck procps strace"
+	[test]="bats bats-support bats-assert valgrind clang libclang-rt-dev shellcheck procps strace iproute2"
 	# The HTTP contract suite alone: tests/in-debian13.sh installs it with build and run.
 	[contract]="bats bats-support bats-assert procps"
 	[container]="podman buildah runc debootstrap netavark iptables"

@@ -31,7 +31,7 @@ main() {
 	trap stop_all INT TERM EXIT
 	start_redis
 	REDIS_HOST=127.0.0.1 REDIS_PORT="$REDIS_PORT" PORT="$PORT" \
-		"$REPO_DIR/scripts/serve.sh" &
+		"$REPO_DIR/build/start-lighttpd" &
 	BACKEND_PID=$!
 	wait_for curl -sf "http://127.0.0.1:$PORT/healthz"
 	cat >&2 <<-EOF_HELP

@@ -133,10 +133,10 @@ locked_backend_start() {
 
 @test "a backend with an invalid setting refuses to start and says which" {
 	run env REDIS_PORT=63790 PORT="$(free_port)" RUN_DIR="$BATS_TEST_TMPDIR" \
-		REDIS_TIMEOUT_MS=soon "$REPO_DIR/scripts/serve.sh"
+		REDIS_TIMEOUT_MS=soon "$REPO_DIR/build/start-lighttpd"
 	assert_failure
 	assert_output --partial "REDIS_TIMEOUT_MS must be milliseconds"
-	run env BACKEND_MODE=threads "$REPO_DIR/scripts/serve.sh"
+	run env BACKEND_MODE=threads "$REPO_DIR/build/start-lighttpd"
 	assert_failure
 	assert_output --partial "BACKEND_MODE must be cgi or fastcgi"
 }

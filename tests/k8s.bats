@@ -100,7 +100,7 @@ teardown() {
 	require_render
 	[[ ! -s "$RENDER_DIR/render.err" ]] || fail "kubectl kustomize failed: $(cat "$RENDER_DIR/render.err")"
 	run bash -c "grep -h '^kind: ' '$RENDER_DIR/app.yaml' '$RENDER_DIR/namespace.yaml' | sort | tr '\n' ' '"
-	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: StatefulSet "
+	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: Service kind: StatefulSet "
 }
 
 @test "every rendered object and both generated Secrets pass the Kubernetes schema" {
@@ -153,6 +153,26 @@ teardown() {
 
 @test "every setting the CGIs read is set in the backend and forwarded by both lighttpd modes" {
 	check env-vars
+}
+
+@test "readiness asks lighttpd alone, so a Redis outage cannot take every replica out; /healthz stays for people" {
+	check readiness-without-redis
+}
+
+@test "the probes wait longer than a flood can keep them from a connection slot" {
+	check probe-timeouts
+}
+
+@test "the image starts lighttpd through start-lighttpd, and no manifest sets what it works out" {
+	check launcher
+}
+
+@test "the Redis StatefulSet is governed by a headless Service; the backends use the ClusterIP Service" {
+	check redis-services
+}
+
+@test "the budget lets unready backends be evicted, so they cannot block a drain" {
+	check disruption-budget
 }
 
 @test "every Secret key the pods reference exists in the Secrets the scripts make" {

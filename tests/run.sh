@@ -27,6 +27,11 @@ http-fastcgi-sanitize|BACKEND_MODE=fastcgi APP_DIR=build/sanitize|http.bats
 failures-cgi|BACKEND_MODE=cgi APP_DIR=build|failures.bats
 failures-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|failures.bats
 failures-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|failures.bats
+launcher|APP_DIR=build|launcher.bats
+resolver-cgi|BACKEND_MODE=cgi APP_DIR=build|resolver.bats
+resolver-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|resolver.bats
+overload-cgi|BACKEND_MODE=cgi APP_DIR=build|overload.bats
+overload-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|overload.bats
 k8s||k8s.bats
 container-http-cgi|TARGET=container BACKEND_MODE=cgi|http.bats
 container-http-fastcgi|TARGET=container BACKEND_MODE=fastcgi|http.bats

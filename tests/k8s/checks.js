@@ -69,7 +69,7 @@ const checks = {
       assert(m.selects(w.spec.selector, w.spec.template.metadata.labels),
         `${w.kind} ${w.metadata.name}: selector does not match its pod labels`);
     }
-    const expected = { backend: 'Deployment/backend', redis: 'StatefulSet/redis' };
+    const expected = { backend: 'Deployment/backend', redis: 'StatefulSet/redis', 'redis-headless': 'StatefulSet/redis' };
     for (const svc of m.ofKind(render.app, 'Service')) {
       const selected = m.workloadsSelectedBy(render.app, svc.spec.selector);
       const names = selected.map((w) => `${w.kind}/${w.metadata.name}`);
@@ -82,7 +82,7 @@ const checks = {
         assert(found, `Service ${svc.metadata.name} port ${port.port} targets ${target}, which ${names[0]} does not expose`);
       }
     }
-    return 'backend -> Deployment/backend, redis -> StatefulSet/redis';
+    return 'backend -> Deployment/backend, redis and redis-headless -> StatefulSet/redis';
   },
 
   // The Ingress (class nginx, HTTP redirected to HTTPS) routes /v1/bitcoins,
@@ -119,7 +119,7 @@ const checks = {
       `lighttpd listens on PORT=${effectiveEnv(container, 'PORT')}, the http port is ${http.containerPort}`);
     assert(effectiveEnv(container, 'BIND_ADDR') === '0.0.0.0',
       `lighttpd binds ${effectiveEnv(container, 'BIND_ADDR')}, not 0.0.0.0: probes could not reach it`);
-    const expectedPaths = { readinessProbe: '/healthz', livenessProbe: '/livez' };
+    const expectedPaths = { readinessProbe: '/livez', livenessProbe: '/livez' };
     for (const [probe, expectedPath] of Object.entries(expectedPaths)) {
       const get = (container[probe] || {}).httpGet;
       assert(get, `the backend has no HTTP ${probe}`);
@@ -135,7 +135,7 @@ const checks = {
         }
       }
     }
-    return 'readiness /healthz and liveness /livez on http (8080)';
+    return 'readiness and liveness /livez on http (8080)';
   },
 
   // Every setting the C programs read is set in the backend's environment and
@@ -145,8 +145,9 @@ const checks = {
     const { workload, container } = backend(render);
     const settings = src.programSettings();
     assert(settings.includes('REDIS_HOST'), `found no settings in cgi-bin/*.c (got ${settings})`);
+    const derived = src.launcherDerivedVariables();
     for (const name of settings) {
-      assert(envEntry(container, name), `the programs read ${name}, the backend does not set it`);
+      assert(derived.includes(name) || envEntry(container, name), `the programs read ${name}, the backend does not set it`);
       for (const mode of ['cgi', 'fastcgi']) {
         assert(src.forwardedByMode(mode).includes(name),
           `cgi-bin/mode-${mode}.conf does not forward ${name} to the programs`);
@@ -459,6 +460,79 @@ const checks = {
     assert(tag, `${container.image} is not a pinned redis:7.4.x-bookworm`);
     assert(Number(tag[1]) >= 11, `${container.image} predates 7.4.11, the first 7.4 release with both security fixes`);
     return container.image;
+  },
+
+  // Readiness asks lighttpd alone, so that a Redis outage, which every
+  // replica shares, cannot take them all out at once; /healthz, which asks
+  // Redis, stays a route for people and monitors.
+  'readiness-without-redis'(render) {
+    const { container } = backend(render);
+    const readiness = ((container.readinessProbe || {}).httpGet || {}).path;
+    const liveness = ((container.livenessProbe || {}).httpGet || {}).path;
+    assert(readiness === '/livez', `readiness asks ${readiness}, which depends on Redis; ask /livez`);
+    assert(readiness === liveness, `readiness asks ${readiness}, liveness ${liveness}: both should ask lighttpd alone`);
+    assert(src.lighttpdServes('/healthz'), '/healthz is no longer a route: people and monitors use it');
+    return 'readiness and liveness on /livez; /healthz for people';
+  },
+
+  // Under a flood, a probe waits for a connection slot behind at most the
+  // listen backlog and the connections in service, which lighttpd serves
+  // max-connections per REDIS_TIMEOUT_MS while Redis stalls: each probe's
+  // timeout covers that wait with room to spare.
+  'probe-timeouts'(render) {
+    const { container } = backend(render);
+    const cap = src.lighttpdNumber('server.max-connections', 0);
+    const backlog = src.lighttpdNumber('server.listen-backlog', 1024);
+    assert(cap > 0 && cap <= 400, `lighttpd.conf caps connections at ${cap}, not 1 to 400`);
+    const timeoutMs = Number(effectiveEnv(container, 'REDIS_TIMEOUT_MS'));
+    const waitSeconds = ((backlog + cap) / cap) * (timeoutMs / 1000);
+    for (const probe of ['readinessProbe', 'livenessProbe']) {
+      const timeout = (container[probe] || {}).timeoutSeconds || 1;
+      assert(timeout >= 1.5 * waitSeconds,
+        `${probe} times out after ${timeout} s; a probe may wait ${waitSeconds.toFixed(1)} s for a slot`);
+    }
+    return `probes wait at most ${waitSeconds.toFixed(1)} s for one of ${cap} slots`;
+  },
+
+  // A budget that unready pods cannot block: they may always be evicted.
+  'disruption-budget'(render) {
+    const pdb = m.ofKind(render.app, 'PodDisruptionBudget')[0];
+    assert(pdb && pdb.spec.unhealthyPodEvictionPolicy === 'AlwaysAllow',
+      'the PodDisruptionBudget lacks unhealthyPodEvictionPolicy: AlwaysAllow');
+    return 'unhealthy pods may always be evicted';
+  },
+
+  // The Redis StatefulSet is governed by a headless Service, while the
+  // backends reach Redis through the ClusterIP Service, whose address
+  // start-lighttpd resolves once.
+  'redis-services'(render) {
+    const { workload } = redis(render);
+    const governing = m.find(render.app, 'Service', workload.spec.serviceName);
+    assert(governing.spec.clusterIP === 'None', `serviceName ${workload.spec.serviceName} is not a headless Service`);
+    assert(m.selects(governing.spec.selector, workload.spec.template.metadata.labels),
+      `Service ${governing.metadata.name} does not select the Redis pods`);
+    const { container } = backend(render);
+    const used = m.find(render.app, 'Service', effectiveEnv(container, 'REDIS_HOST'));
+    assert(used.spec.clusterIP !== 'None', `REDIS_HOST names the headless Service ${used.metadata.name}`);
+    assert(m.selects(used.spec.selector, workload.spec.template.metadata.labels),
+      `REDIS_HOST names Service ${used.metadata.name}, which does not select the Redis pods`);
+    return `StatefulSet governed by ${governing.metadata.name}; backends use ${used.metadata.name}`;
+  },
+
+  // The image starts lighttpd through start-lighttpd, which needs no shell,
+  // and no manifest sets what it works out itself (REDIS_ADDRESS).
+  'launcher'(render) {
+    const entrypoint = src.dockerfileFinalStage().entrypoint || '';
+    assert(/^\[\s*"[^"]*\/start-lighttpd"\s*\]$/.test(entrypoint),
+      `the image's ENTRYPOINT is ${entrypoint}, not start-lighttpd in exec form`);
+    const { container } = backend(render);
+    for (const name of src.launcherDerivedVariables()) {
+      assert(!envEntry(container, name), `the backend sets ${name}, which start-lighttpd works out itself`);
+      for (const mode of ['cgi', 'fastcgi']) {
+        assert(src.forwardedByMode(mode).includes(name), `cgi-bin/mode-${mode}.conf does not forward ${name}`);
+      }
+    }
+    return `${entrypoint}; derives ${src.launcherDerivedVariables().join(' ')}`;
   },
 };
 

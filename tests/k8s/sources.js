@@ -34,13 +34,36 @@ function lighttpdGracefulShutdownSeconds() {
 // The CGI/1.1 request variables (RFC 3875) that lighttpd sets per request.
 const CGI_REQUEST_VARIABLE = /^(HTTP_[A-Z0-9_]+|AUTH_TYPE|CONTENT_LENGTH|CONTENT_TYPE|GATEWAY_INTERFACE|PATH_INFO|PATH_TRANSLATED|QUERY_STRING|REMOTE_ADDR|REMOTE_HOST|REMOTE_IDENT|REMOTE_USER|REQUEST_METHOD|REQUEST_URI|SCRIPT_NAME|SCRIPT_FILENAME|SERVER_NAME|SERVER_PORT|SERVER_PROTOCOL|SERVER_SOFTWARE|HTTPS)$/;
 
+// The C sources linked into the programs lighttpd runs: the Makefile's
+// SHARED and PROGRAMS (start-lighttpd.c, the launcher, is not among them).
+function programSources() {
+  const makefile = read('Makefile');
+  const list = (name) => makefile.match(new RegExp(`^${name} = (.*)$`, 'm'))[1].trim().split(/\s+/);
+  return [...list('SHARED'), ...list('PROGRAMS')].map((n) => `${n}.c`);
+}
+
+// The variables start-lighttpd works out itself and hands to the programs:
+// it unsets any value it was given, so no manifest should set them.
+function launcherDerivedVariables() {
+  const source = read('cgi-bin/start-lighttpd.c');
+  return [...source.matchAll(/\bunsetenv\(\s*"([A-Z][A-Z0-9_]*)"\s*\)/g)].map((m) => m[1]);
+}
+
+// A plain numeric lighttpd.conf setting ("server.max-connections = 384"),
+// or the default given when lighttpd.conf does not set it.
+function lighttpdNumber(name, fallback) {
+  const escaped = name.replace(/[.-]/g, (c) => `\\${c}`);
+  const m = read('lighttpd.conf').match(new RegExp(`^${escaped}\\s*=\\s*(\\d+)\\s*$`, 'm'));
+  return m ? Number(m[1]) : fallback;
+}
+
 // The settings the C programs read from the environment: the string literals
 // passed to getenv() and to wrappers whose names contain "env", less the CGI
 // request variables.
 function programSettings() {
   const dir = path.join(REPO_DIR, 'cgi-bin');
   const names = new Set();
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.c'))) {
+  for (const file of programSources()) {
     const source = fs.readFileSync(path.join(dir, file), 'utf8');
     for (const m of source.matchAll(/\b\w*env\w*\s*\(\s*"([A-Z][A-Z0-9_]*)"/g)) {
       if (!CGI_REQUEST_VARIABLE.test(m[1])) {
@@ -59,13 +82,14 @@ function forwardedByMode(mode) {
     .map((m) => m[1]);
 }
 
-// The final stage of the Dockerfile: its ENV pairs, USER and STOPSIGNAL.
+// The final stage of the Dockerfile: its ENV pairs, USER, STOPSIGNAL and
+// ENTRYPOINT (as written).
 function dockerfileFinalStage() {
   const lines = read('Dockerfile').replace(/\\\n/g, ' ').split('\n');
   const stageStart = lines.map((l) => /^\s*FROM\s/i.test(l)).lastIndexOf(true);
-  const stage = { env: {}, user: undefined, stopSignal: undefined };
+  const stage = { env: {}, user: undefined, stopSignal: undefined, entrypoint: undefined };
   for (const line of lines.slice(stageStart)) {
-    const m = line.match(/^\s*(ENV|USER|STOPSIGNAL)\s+(.*)$/i);
+    const m = line.match(/^\s*(ENV|USER|STOPSIGNAL|ENTRYPOINT)\s+(.*)$/i);
     if (!m) continue;
     const [, instruction, rest] = m;
     if (/^ENV$/i.test(instruction)) {
@@ -74,6 +98,8 @@ function dockerfileFinalStage() {
       }
     } else if (/^USER$/i.test(instruction)) {
       stage.user = rest.trim();
+    } else if (/^ENTRYPOINT$/i.test(instruction)) {
+      stage.entrypoint = rest.trim();
     } else {
       stage.stopSignal = rest.trim();
     }
@@ -97,7 +123,10 @@ module.exports = {
   read,
   lighttpdServes,
   lighttpdGracefulShutdownSeconds,
+  programSources,
   programSettings,
+  launcherDerivedVariables,
+  lighttpdNumber,
   forwardedByMode,
   dockerfileFinalStage,
   redisDirectives,

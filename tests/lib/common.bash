@@ -96,7 +96,7 @@ redis_start_with_password() {
 	redis_start "$dir" --requirepass "$password"
 }
 
-# Starts lighttpd through scripts/serve.sh with state in directory $1, on
+# Starts lighttpd through start-lighttpd with state in directory $1, on
 # the port in $1/port, talking to the Redis on port $2. Settings such as
 # BACKEND_MODE, APP_DIR or REDIS_PASSWORD come from the caller's environment.
 backend_start() {
@@ -105,7 +105,7 @@ backend_start() {
 	[[ -f "$dir/port" ]] || free_port >"$dir/port"
 	PORT="$(cat "$dir/port")" RUN_DIR="$dir/run" REDIS_HOST=127.0.0.1 \
 		REDIS_PORT="$redis_port" \
-		"$REPO_DIR/scripts/serve.sh" >>"$dir/lighttpd.log" 2>&1 3>&- &
+		"$REPO_DIR/build/start-lighttpd" >>"$dir/lighttpd.log" 2>&1 3>&- &
 	echo "$!" >"$dir/pid"
 	if ! wait_until 10 curl -sf "http://127.0.0.1:$(cat "$dir/port")/livez"; then
 		tail -5 "$dir/lighttpd.log" >&2

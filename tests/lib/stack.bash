@@ -1,6 +1,6 @@
 # stack.bash: the production shape on loopback, with all its state in one
 # directory: one Redis with a password and an AOF fsynced before every reply,
-# three lighttpd backends (scripts/serve.sh, each its own process and port),
+# three lighttpd backends (build/start-lighttpd, each its own process and port),
 # and an nginx TLS front that behaves like the NGINX Ingress. scripts/stack.sh
 # (make stack) and tests/reliability.bats both use it. Needs lib/common.bash.
 #
