@@ -183,9 +183,9 @@ HSTS='max-age=31536000; includeSubDomains'
 	# answered 100 Continue until its body ends.
 	for index in $(seq 20); do
 		mkfifo "$dir/body-$index"
-		stack_curl "$STACK" --interface 127.0.0.4 --http1.1 --max-time 60 -v -X POST -T - \
-			-o /dev/null -w '%{http_code}' "$(deposit_url)?bitcoins=1" \
-			<"$dir/body-$index" >"$dir/code-$index" 2>"$dir/trace-$index" 3>&- &
+		stack_curl "$STACK" --interface 127.0.0.4 --http1.1 --max-time 60 -X POST -T - \
+			--trace "$dir/trace-$index" -o /dev/null -w '%{http_code}' "$(deposit_url)?bitcoins=1" \
+			<"$dir/body-$index" >"$dir/code-$index" 2>"$dir/errors-$index" 3>&- &
 		echo "$!" >>"$BATS_TEST_TMPDIR/pids"
 		exec {fd}>"$dir/body-$index"
 		fds+=("$fd")
@@ -249,9 +249,10 @@ throttled_client() {
 }
 
 # Succeeds once the $2 held requests in directory $1 have all been answered
-# 100 Continue by the front.
+# 100 Continue by the front: in curl's --trace, the text column (after 16
+# hex bytes) of a received header's first line.
 all_continued() {
 	local count
-	count="$(grep -l '^< HTTP/1.1 100 Continue' "$1"/trace-* | wc -l)"
+	count="$(grep -l '^0000: .\{48\}HTTP/1\.1 100 Con' "$1"/trace-* | wc -l)"
 	((count == $2))
 }

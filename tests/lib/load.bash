@@ -74,7 +74,7 @@ load_stop() {
 		[[ -f "$pidfile" ]] || continue
 		pid="$(cat "$pidfile")"
 		rm -f "$pidfile"
-		if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == curl* ]]; then
+		if error_bodies_is_curl "$pid"; then
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	done
