@@ -13,6 +13,8 @@
 #   STEM.meta    what a record is: source=curl|raw|cgi|node, file=, test=
 #                (bats' encoded test name), and more per source
 #   STEM.trace   curl's --trace of a call that received an error answer
+#                (an error after curl --fail has no body: curl stops reading,
+#                and the check counts it as unread, not as a body)
 #   STEM.request, STEM.reply   the bytes a raw client sent and received
 # Clients:
 # - curl, however it is called (directly, from xargs or bash -c, with -K):

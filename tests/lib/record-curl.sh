@@ -16,18 +16,24 @@ readonly REAL_CURL="${ERROR_BODIES_CURL:-/usr/bin/curl}"
 readonly SUITE_DIR="${ERROR_BODIES_DIR:-}/${ERROR_BODIES_SUITE:-}"
 
 # Sets CALLER_TRACE to the file of the caller's own --trace, if any, and
-# fails when the caller wants output the collection cannot read: -v,
-# --trace-ascii, or a trace to stdout or stderr.
+# STOPS_AT_ERRORS to "yes" for --fail (curl then stops before an error's
+# body, so the suite never receives it); fails when the caller wants output
+# the collection cannot read: -v, --trace-ascii, or a trace to stdout.
 read_trace_options() {
 	local arg previous=""
 	CALLER_TRACE=""
+	STOPS_AT_ERRORS=no
 	for arg in "$@"; do
 		if [[ "$previous" == --trace ]]; then CALLER_TRACE="$arg"; fi
 		case "$arg" in
 		--trace=*) CALLER_TRACE="${arg#--trace=}" ;;
 		--verbose | --trace-ascii | --trace-ascii=*) return 1 ;;
+		--fail) STOPS_AT_ERRORS=yes ;;
 		--*) ;;
-		-*v*) [[ ! "$arg" =~ ^-[a-zA-Z0-9#:]*v ]] || return 1 ;;
+		-*)
+			[[ ! "$arg" =~ ^-[a-zA-Z0-9#:]*v ]] || return 1
+			[[ ! "$arg" =~ ^-[a-zA-Z0-9#:]*f ]] || STOPS_AT_ERRORS=yes
+			;;
 		esac
 		previous="$arg"
 	done
@@ -46,6 +52,7 @@ write_meta() {
 		echo "kind=$kind"
 		echo "file=$(basename "${BATS_TEST_FILENAME:-unknown}" .bats)"
 		echo "test=${BATS_TEST_NAME:-setup or teardown}"
+		echo "stops_at_errors=${STOPS_AT_ERRORS:-no}"
 		echo "args=${args# }"
 	} >"$stem.meta.tmp"
 	mv "$stem.meta.tmp" "$stem.meta"
