@@ -48,10 +48,14 @@ error_bodies_setup() {
 	mkdir -p "$suite_dir" "$ERROR_BODIES_DIR/bin"
 	[[ -s "$suite_dir/ran" ]] ||
 		echo "file=$(basename "${BATS_TEST_FILENAME:-unknown}" .bats)" >"$suite_dir/ran"
+	# The real curl: the first on PATH but the recording one.
 	if [[ -z "${ERROR_BODIES_CURL:-}" ]]; then
-		ERROR_BODIES_CURL="$(command -v curl || echo /usr/bin/curl)"
+		local path=":$PATH:"
+		path="${path//:$ERROR_BODIES_DIR\/bin:/:}"
+		ERROR_BODIES_CURL="$(PATH="${path:1:-1}" command -v curl || echo /usr/bin/curl)"
 	fi
-	ln -sfn "$REPO_DIR/tests/lib/record-curl.sh" "$ERROR_BODIES_DIR/bin/curl"
+	[[ -L "$ERROR_BODIES_DIR/bin/curl" ]] ||
+		ln -sfn "$REPO_DIR/tests/lib/record-curl.sh" "$ERROR_BODIES_DIR/bin/curl"
 	[[ ":$PATH:" == *":$ERROR_BODIES_DIR/bin:"* ]] || PATH="$ERROR_BODIES_DIR/bin:$PATH"
 	ERROR_BODIES_ON=1
 	export ERROR_BODIES_DIR ERROR_BODIES_SUITE ERROR_BODIES_CURL PATH
