@@ -67,7 +67,8 @@ load_finished() {
 }
 
 # Kills the clients of plan $1 that still run; checks each pid is still a
-# curl first, so a recycled pid is never hit.
+# curl first, so a recycled pid is never hit. The pid is the recording curl
+# of lib/error-bodies.bash, whose death ends the real one.
 load_stop() {
 	local pidfile pid
 	for pidfile in "$1"/client-*/pid; do
