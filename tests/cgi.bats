@@ -39,6 +39,7 @@ run_cgi() {
 	run --separate-stderr env -i REDIS_HOST=127.0.0.1 \
 		REDIS_PORT="$(cat "$REDIS/port")" "$@" \
 		"${runner[@]}" "$APP_DIR/$program"
+	error_bodies_record_cgi "$output"
 	if [[ "$status" -ne 0 ]]; then
 		# shellcheck disable=SC2154 # run --separate-stderr sets stderr
 		fail "$program exited with $status; stderr: $stderr"

@@ -13,6 +13,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 load lib/common
 load lib/stack
+load lib/hostile
 
 setup_file() {
 	# The defaults are under test, whatever the caller's environment says.
@@ -134,6 +135,61 @@ HSTS='max-age=31536000; includeSubDomains'
 	assert_equal "$(header_value strict-transport-security <<<"$headers")" ""
 }
 
+# Fails unless the raw answer on stdin (headers, blank line, body) has
+# status $1, a JSON {"error":"..."} body sent as application/json, and HSTS
+# when $2 is "hsts" (none when it is "no-hsts"); $3 says what was sent.
+assert_json_page() {
+	local status="$1" hsts="$2" what="$3" answer headers body
+	answer="$(tr -d '\r')"
+	headers="${answer%%$'\n\n'*}"
+	body="${answer#*$'\n\n'}"
+	[[ "$headers" =~ ^HTTP/[0-9.]+\ $status\  ]] || fail "$what: expected $status, got: $answer"
+	[[ "$(header_value content-type <<<"$headers")" == application/json ]] || fail "$what: not JSON: $answer"
+	[[ "$body" =~ ^\{\"error\":\"[^\"]{10,}\"\}$ ]] || fail "$what: not {\"error\":\"...\"}: $answer"
+	case "$hsts" in
+	hsts) assert_equal "$(header_value strict-transport-security <<<"$headers")" "$HSTS" ;;
+	no-hsts) assert_equal "$(header_value strict-transport-security <<<"$headers")" "" ;;
+	esac
+}
+
+@test "the errors the front makes itself are JSON, with HSTS over HTTPS and without over plain HTTP, never nginx's HTML pages" {
+	local url big request backend
+	url="$(deposit_url)"
+	big="$(head -c 20000 /dev/zero | tr '\0' a)"
+	head -c 2000000 /dev/zero >"$BATS_TEST_TMPDIR/big"
+	request="HTTP/1.1\r\nHost: $STACK_HOST\r\nConnection: close\r\n"
+	raw_tls "$STACK" 'GARBAGE\r\n\r\n' | assert_json_page 400 hsts "a malformed request line"
+	raw_tls "$STACK" "TRACE /v1/bitcoins $request\r\n" | assert_json_page 405 hsts TRACE
+	raw_tls "$STACK" "POST /v1/bitcoins $request""Transfer-Encoding: xchunked\r\n\r\n" |
+		assert_json_page 501 hsts "an unknown transfer coding"
+	raw_tls "$STACK" "GET /v1/bitcoins HTTP/3.0\r\nHost: $STACK_HOST\r\n\r\n" |
+		assert_json_page 505 hsts "HTTP/3.0 over TCP"
+	stack_curl "$STACK" --http1.1 -D - -o - -d '' -H "X-Big: $big" "$url?bitcoins=1" |
+		assert_json_page 400 hsts "a 20 kB header"
+	stack_curl "$STACK" --http1.1 -D - -o - -d '' "$url?bitcoins=1&pad=$big" |
+		assert_json_page 414 hsts "a 20 kB URL"
+	# Over HTTP/2 nginx checks a refused body's size twice (stack.bash).
+	stack_curl "$STACK" --http2 -D - -o - --data-binary "@$BATS_TEST_TMPDIR/big" "$url?bitcoins=1" |
+		assert_json_page 413 hsts "a 2 MB body over HTTP/2"
+	# Plain HTTP on the HTTPS port: JSON too (with the port's HSTS, which a
+	# browser ignores on plain HTTP).
+	raw_plain "$(cat "$STACK/front/https_port")" "GET /v1/bitcoins $request\r\n" |
+		assert_json_page 400 any "plain HTTP on the HTTPS port"
+	raw_plain "$(cat "$STACK/front/http_port")" 'GARBAGE\r\n\r\n' | assert_json_page 400 no-hsts "plain HTTP, a malformed request line"
+	# No backend answers: 502, as JSON for a deposit, and without a body for HEAD.
+	while read -r backend; do
+		stop_pidfile "$backend/pid" INT
+	done < <(stack_backend_dirs "$STACK")
+	stack_curl "$STACK" -D - -o - -d '' "$url?bitcoins=1" | assert_json_page 502 hsts "a deposit with no backend up"
+	run stack_curl "$STACK" -I "$url"
+	assert_line --regexp '^HTTP/2 502'
+	assert_line --regexp '^content-type: application/json'
+	for backend in $(seq "$STACK_BACKENDS"); do
+		stack_backend_start "$STACK" "$backend"
+	done
+	wait_until 10 front_total
+}
+
 @test "a client over 10 requests a second (bursts of 20) gets 429 with a JSON body and Retry-After while another client is served, and its throttled deposits change nothing" {
 	local dir="$BATS_TEST_TMPDIR/rate" before started elapsed blast served throttled most last
 	local -a waves
@@ -183,9 +239,9 @@ HSTS='max-age=31536000; includeSubDomains'
 	# answered 100 Continue until its body ends.
 	for index in $(seq 20); do
 		mkfifo "$dir/body-$index"
-		stack_curl "$STACK" --interface 127.0.0.4 --http1.1 --max-time 60 -v -X POST -T - \
-			-o /dev/null -w '%{http_code}' "$(deposit_url)?bitcoins=1" \
-			<"$dir/body-$index" >"$dir/code-$index" 2>"$dir/trace-$index" 3>&- &
+		stack_curl "$STACK" --interface 127.0.0.4 --http1.1 --max-time 60 -X POST -T - \
+			--trace "$dir/trace-$index" -o /dev/null -w '%{http_code}' "$(deposit_url)?bitcoins=1" \
+			<"$dir/body-$index" >"$dir/code-$index" 2>"$dir/errors-$index" 3>&- &
 		echo "$!" >>"$BATS_TEST_TMPDIR/pids"
 		exec {fd}>"$dir/body-$index"
 		fds+=("$fd")
@@ -249,9 +305,10 @@ throttled_client() {
 }
 
 # Succeeds once the $2 held requests in directory $1 have all been answered
-# 100 Continue by the front.
+# 100 Continue by the front: in curl's --trace, the text column (after 16
+# hex bytes) of a received header's first line.
 all_continued() {
 	local count
-	count="$(grep -l '^< HTTP/1.1 100 Continue' "$1"/trace-* | wc -l)"
+	count="$(grep -l '^0000: .\{48\}HTTP/1\.1 100 Con' "$1"/trace-* | wc -l)"
 	((count == $2))
 }

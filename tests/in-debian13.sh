@@ -43,10 +43,17 @@ build_image() {
 # Runs the command inside, after tests/debian13/build-and-run.sh has built the programs
 # there.
 run_inside() {
+	local -a collection=()
 	# The tmpfs needs its mount point in the read-only tree; build/ is git-ignored.
 	mkdir -p "${REPO_DIR}/build"
+	# The error answers the suite receives are recorded into ERROR_BODIES_DIR
+	# (tests/lib/error-bodies.bash), writable at the same path inside.
+	if [[ -n "${ERROR_BODIES_DIR:-}" ]]; then
+		mkdir -p "${ERROR_BODIES_DIR}"
+		collection=(--volume "${ERROR_BODIES_DIR}:${ERROR_BODIES_DIR}:rw")
+	fi
 	"${ENGINE}" run --rm --network=none \
-		--volume "${REPO_DIR}:${REPO_DIR}:ro" \
+		--volume "${REPO_DIR}:${REPO_DIR}:ro" "${collection[@]}" \
 		--tmpfs "${REPO_DIR}/build:rw,exec,nosuid,nodev,size=256m" \
 		--workdir "${REPO_DIR}" "${IMAGE}" \
 		"${REPO_DIR}/tests/debian13/build-and-run.sh" "$@"

@@ -55,7 +55,8 @@ faults-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|faults.bats
 front|BACKEND_MODE=cgi APP_DIR=build|front.bats
 reliability-cgi|BACKEND_MODE=cgi APP_DIR=build|reliability.bats
 reliability-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|reliability.bats
-fuzz||fuzz.bats'
+fuzz||fuzz.bats
+error-bodies||error-bodies.bats'
 
 PASSED=0
 FAILED=0
@@ -83,11 +84,18 @@ count_result() {
 	fi
 }
 
+# Every error answer a suite receives is recorded here, in a directory per
+# suite (tests/lib/error-bodies.bash), and error-bodies, the last suite,
+# checks them all. Each run starts with an empty collection.
+ERROR_BODIES_DIR="$REPO_DIR/.cache/error-bodies"
+
 # Runs one suite, prefixes its TAP lines with the suite name, and counts them.
 run_suite() {
 	local name="$1" settings="$2" file="$3" line not_ok=0 expected=""
 	local -a env_settings runner=()
 	read -r -a env_settings <<<"$settings"
+	# Given on bats' command line, so that they reach inside a container too.
+	env_settings+=("ERROR_BODIES_DIR=$ERROR_BODIES_DIR" "ERROR_BODIES_SUITE=$name" ERROR_BODIES_RUN=1)
 	if [[ " $settings " == *" IN=debian13 "* ]]; then runner=("$REPO_DIR/tests/in-debian13.sh"); fi
 	echo "# suite $name: $settings bats tests/$file"
 	while IFS= read -r line; do
@@ -141,6 +149,9 @@ container_suites_ready() {
 
 main() {
 	local name settings file
+	rm -rf "$ERROR_BODIES_DIR"
+	mkdir -p "$ERROR_BODIES_DIR"
+	export ERROR_BODIES_DIR
 	while IFS='|' read -r name settings file; do
 		if [[ $# -gt 0 && ! " $* " == *" $name "* ]]; then
 			continue

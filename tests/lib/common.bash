@@ -5,6 +5,9 @@
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export REPO_DIR
+# Every error answer a suite receives is recorded (tests/error-bodies.bats).
+# shellcheck source=tests/lib/error-bodies.bash
+source "$REPO_DIR/tests/lib/error-bodies.bash"
 
 # Succeeds when something listens on the loopback port.
 port_in_use() {
@@ -69,6 +72,7 @@ redis_spawn() {
 	shift
 	mkdir -p "$dir"
 	[[ -f "$dir/port" ]] || free_port >"$dir/port"
+	error_bodies_note_port redis "$(cat "$dir/port")"
 	redis-server --bind 127.0.0.1 --port "$(cat "$dir/port")" --dir "$dir" \
 		--appendonly yes --appendfsync always --save '' \
 		"$@" >>"$dir/redis.log" 2>&1 3>&- &
@@ -103,6 +107,7 @@ backend_start() {
 	local dir="$1" redis_port="$2"
 	mkdir -p "$dir/run"
 	[[ -f "$dir/port" ]] || free_port >"$dir/port"
+	error_bodies_note_port backend "$(cat "$dir/port")"
 	PORT="$(cat "$dir/port")" RUN_DIR="$dir/run" REDIS_HOST=127.0.0.1 \
 		REDIS_PORT="$redis_port" \
 		"$REPO_DIR/build/start-lighttpd" >>"$dir/lighttpd.log" 2>&1 3>&- &

@@ -11,10 +11,13 @@ raw_plain() {
 # Sends the raw bytes $2 through TLS to the front of stack $1, checking its
 # certificate as a client would, and prints all it answers (at most 5 s).
 raw_tls() {
-	local dir="$1"
+	local dir="$1" reply="${BATS_TEST_TMPDIR:-/tmp}/raw-tls.$BASHPID"
 	printf '%b' "$2" | timeout 5 openssl s_client -quiet -verify_return_error \
 		-connect "127.0.0.1:$(cat "$dir/front/https_port")" \
-		-servername "$STACK_HOST" -CAfile "$dir/tls/tls.crt" 2>/dev/null || true
+		-servername "$STACK_HOST" -CAfile "$dir/tls/tls.crt" >"$reply" 2>/dev/null || true
+	error_bodies_record_raw openssl "$2" "$reply"
+	cat "$reply"
+	rm -f "$reply"
 }
 
 # Prints the status codes in a raw answer read from stdin, space-separated.
@@ -30,6 +33,16 @@ only_rejections() {
 	for code in $1; do
 		[[ "$code" == 4?? || "$code" == 501 ]] || return 1
 	done
+}
+
+# Records the answer to a slow request on fd $1, whose first line $2 has
+# been read: the rest is read until the server closes (at most 1 s more).
+record_slow_answer() {
+	local fd="$1" rest="" reply="${BATS_TEST_TMPDIR:-/tmp}/slow-answer.$BASHPID"
+	read -r -d '' -t 1 -u "$fd" rest || true
+	printf '%s\n%s' "$2" "$rest" >"$reply"
+	error_bodies_record_raw tcp "GET /v1/bitcoins HTTP/1.1\r\nHost: $STACK_HOST\r\nX-Slow: " "$reply"
+	rm -f "$reply"
 }
 
 # Holds $2 connections to loopback port $1 that each send the start of a
@@ -64,6 +77,7 @@ slow_headers() {
 			fi
 			if ((status == 0)); then
 				fates[index]="answered $elapsed ${line//$'\r'/}"
+				record_slow_answer "$fd" "$line"
 			elif ((status == 1)); then
 				fates[index]="closed $elapsed"
 			elif ((every > 0 && elapsed % every == 0)); then

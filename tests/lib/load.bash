@@ -67,14 +67,15 @@ load_finished() {
 }
 
 # Kills the clients of plan $1 that still run; checks each pid is still a
-# curl first, so a recycled pid is never hit.
+# curl first, so a recycled pid is never hit. The pid is the recording curl
+# of lib/error-bodies.bash, whose death ends the real one.
 load_stop() {
 	local pidfile pid
 	for pidfile in "$1"/client-*/pid; do
 		[[ -f "$pidfile" ]] || continue
 		pid="$(cat "$pidfile")"
 		rm -f "$pidfile"
-		if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == curl* ]]; then
+		if error_bodies_is_curl "$pid"; then
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	done

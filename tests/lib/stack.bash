@@ -30,6 +30,68 @@ STACK_RETRY_AFTER=1
 # browsers must ignore it (RFC 6797).
 STACK_HSTS='add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;'
 
+# The JSON bodies the front sends for the errors it makes itself, instead of
+# nginx's built-in HTML pages: one row for every status nginx has a page for
+# (src/http/ngx_http_special_response.c, 1.22 to today), as
+# "status|status sent|message". 494 to 497 are nginx's own codes, sent as
+# 400; 498 (a request cancelled) is sent as 404, as nginx does. 429 is the
+# limits' own page (stack_front_config). Like lighttpd's (scripts/
+# gen-error-pages.sh) each says what to do, and names no host, port or
+# setting; a 500, 502 or 504 can come after a deposit reached a backend, so
+# those never invite a blind retry. Statuses nothing here provokes (401,
+# 402, 406, 409, 410, 412, 415, 416, 421, 495, 496, 507) still get a page,
+# so that no nginx release or setting can bring the HTML back.
+STACK_API_HINT='use GET /v1/bitcoins to read the total, or POST /v1/bitcoins?bitcoins=N to deposit'
+STACK_UNKNOWN_OUTCOME='a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe'
+STACK_ERROR_PAGES="400|400|the request is malformed (a bad request line, header or framing); fix the request and send it again
+401|401|this API takes no credentials; send the request without them
+402|402|this request cannot be served; $STACK_API_HINT
+403|403|this path is not served; $STACK_API_HINT
+404|404|this path is not served; $STACK_API_HINT
+405|405|this method is not allowed here; use GET or HEAD to read the total, or POST to deposit
+406|406|no acceptable form of the answer; send Accept: application/json or text/plain, or no Accept header
+408|408|the request took too long to arrive; send it again
+409|409|the request conflicts with the current state; check the total, then send it again
+410|410|this path is not served; $STACK_API_HINT
+411|411|a POST needs a Content-Length header; send Content-Length: 0 when there is no body
+412|412|a precondition of the request failed; send it without If- headers
+413|413|the request body is too large; send deposits without a body: the amount goes in the query, ?bitcoins=N
+414|414|the URL is too long; shorten it: a deposit needs only ?bitcoins=N
+415|415|this media type is not supported; send deposits without a body
+416|416|ranges are not supported; send the request without a Range header
+421|421|this connection cannot serve this host name; send the request on a new connection
+494|400|the request headers are too large; send fewer or shorter headers
+495|400|this API takes no client certificate; send the request without one
+496|400|this API takes no client certificate; send the request without one
+497|400|this port speaks HTTPS only; send the request again over HTTPS
+498|404|this path is not served; $STACK_API_HINT
+500|500|the server failed while answering; $STACK_UNKNOWN_OUTCOME
+501|501|this method or transfer coding is not implemented; use GET, HEAD or POST with a Content-Length
+502|502|no server could answer; $STACK_UNKNOWN_OUTCOME
+503|503|the service is overloaded or starting; try again shortly
+504|504|no answer came in time; $STACK_UNKNOWN_OUTCOME
+505|505|this HTTP version is not supported; use HTTP/1.1 or HTTP/2
+507|507|the server is out of storage; try again later"
+
+# Prints the error_page lines and their locations for one server block,
+# every status of STACK_ERROR_PAGES except those given. The pages are
+# internal URIs, not named locations: nginx cannot redirect a request whose
+# request line it could not read (400, 505) to a named location ("empty URI
+# in redirect to named location"), and then answers 500 in HTML. A request
+# for such a URI from outside gets the 404 page. The locations add no header
+# of their own, so they keep the server's (HSTS on HTTPS). They take a body
+# of any size: over HTTP/2 nginx checks the size of a refused body again in
+# the page's location, and a second 413 there would send the HTML page.
+stack_front_error_pages() {
+	local status sent message
+	while IFS='|' read -r status sent message; do
+		[[ " $* " != *" $status "* ]] || continue
+		printf 'error_page %s /_error/%s;\n' "$status" "$status"
+		printf "location = /_error/%s { internal; client_max_body_size 0; return %s '{\"error\":\"%s\"}'; }\n" \
+			"$status" "$sent" "$message"
+	done <<<"$STACK_ERROR_PAGES"
+}
+
 # Writes port $2 to file $1; with no port given, keeps the file or picks a
 # free loopback port.
 stack_port_file() {
@@ -127,6 +189,7 @@ stack_limits_check() {
 stack_front_config() {
 	local dir="$1" front="$1/front" https_port http_port servers="" backend
 	local rps burst connections
+	local no_such_host="no such host here; send the request to the host name of the API"
 	https_port="$(cat "$front/https_port")"
 	http_port="$(cat "$front/http_port")"
 	rps="$(stack_limit RPS)"
@@ -199,24 +262,31 @@ stack_front_config() {
 				keepalive_timeout 60s;
 			}
 
+			# Every server answers from a location, not at server level: an
+			# error page is an internal redirect, which a server-level return
+			# would answer again.
 			server {
 				listen 127.0.0.1:$http_port default_server;
-				return 404 '{"error":"no such host here"}';
+				location / { return 404 '{"error":"$no_such_host"}'; }
+		$(stack_front_error_pages)
 			}
 			server {
 				listen 127.0.0.1:$http_port;
 				server_name $STACK_HOST;
-				return 308 https://\$host:$https_port\$request_uri;
+				location / { return 308 https://\$host:$https_port\$request_uri; }
+		$(stack_front_error_pages)
 			}
 			server {
 				listen 127.0.0.1:$https_port ssl http2 default_server;
 				$STACK_HSTS
-				return 404 '{"error":"no such host here"}';
+				location / { return 404 '{"error":"$no_such_host"}'; }
+		$(stack_front_error_pages)
 			}
 			server {
 				listen 127.0.0.1:$https_port ssl http2;
 				server_name $STACK_HOST;
 				$STACK_HSTS
+		$(stack_front_error_pages 429)
 				error_page 429 @too_many_requests;
 				location = /v1/bitcoins {
 					limit_req zone=per_client_rate burst=$burst nodelay;
@@ -233,7 +303,7 @@ stack_front_config() {
 					proxy_pass http://backends;
 				}
 				location / {
-					return 404 '{"error":"only /v1/bitcoins is served here"}';
+					return 404 '{"error":"only /v1/bitcoins is served here; $STACK_API_HINT"}';
 				}
 				# A location's own add_header replaces the server's, so HSTS again.
 				location @too_many_requests {
@@ -253,6 +323,8 @@ stack_front_start() {
 	mkdir -p "$front/temp"
 	stack_port_file "$front/https_port" "${STACK_HTTPS_PORT:-}"
 	stack_port_file "$front/http_port" "${STACK_HTTP_PORT:-}"
+	error_bodies_note_port front "$(cat "$front/https_port")"
+	error_bodies_note_port front "$(cat "$front/http_port")"
 	stack_front_config "$dir" >"$front/nginx.conf"
 	nginx -p "$front" -c "$front/nginx.conf" -e "$front/error.log" \
 		-g 'daemon off;' >>"$front/nginx.log" 2>&1 3>&- &
