@@ -348,7 +348,7 @@ docs_run_file() {
 			<"$blocks/$block.text"
 	done
 	docs_stop_servers "$work"
-	netns_stop "$ns"
+	docs_stop_namespace "$ns"
 	echo "ran $runnable runnable blocks"
 }
 
@@ -499,6 +499,26 @@ docs_check_variables() {
 	done
 }
 
+# Stops the namespace of directory $1 and whatever still runs in it: a
+# server that put its children in process groups of their own (make stack)
+# and was killed, not stopped, would leave them behind.
+docs_stop_namespace() {
+	local ns="$1" holder net link pid
+	[[ -f "$ns/pid" ]] || return 0
+	holder="$(cat "$ns/pid")"
+	net="$(readlink "/proc/$holder/ns/net" 2>/dev/null)" || return 0
+	for link in /proc/[0-9]*/ns/net; do
+		pid="${link#/proc/}"
+		pid="${pid%%/*}"
+		[[ "$pid" != "$holder" && "$(readlink "$link" 2>/dev/null)" == "$net" ]] || continue
+		echo "$pid" >"$ns/leftover.$pid.pid"
+	done
+	for link in "$ns"/leftover.*.pid; do
+		[[ -f "$link" ]] && stop_pidfile "$link"
+	done
+	netns_stop "$ns"
+}
+
 # Stops every server, namespace and other process whose pid file is below
 # directory $1, servers first (as Ctrl-C would), for a test that stopped
 # half-way.
@@ -508,5 +528,8 @@ docs_stop_all_below() {
 	while read -r pidfile; do
 		docs_stop_servers "$(dirname "$pidfile")"
 	done < <(find "$1" -name 'server.*.pid' -type f)
+	while read -r pidfile; do
+		docs_stop_namespace "$(dirname "$pidfile")"
+	done < <(find "$1" -path '*/ns/pid' -type f)
 	stop_all_below "$1"
 }
