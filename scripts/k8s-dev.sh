@@ -51,7 +51,7 @@ missing_prerequisites() {
 		return 0
 	fi
 	host="$(overlay_host)"
-	ip="$(minikube -p "$KUBE_CONTEXT" ip)"
+	ip="$(minikube -p "$MINIKUBE_PROFILE" ip)"
 	if [[ "$host" != "bitcoin.$ip.nip.io" ]]; then
 		echo "k8s-local/ is for $host, but minikube's IP is now $ip (the certificate follows the host)"
 	fi

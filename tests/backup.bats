@@ -266,3 +266,24 @@ EOF
 	assert_equal "$(cluster_jsonpath deployment.backend '{.spec.replicas}')" 3
 	refute_refusals
 }
+
+@test "restore works while Redis is down, as with a broken AOF, and the data it saved then can be restored in turn" {
+	deposit_times 20
+	backup
+	assert_success
+	deposit_times 5
+	cluster_redis_down
+	restore "$BATS_TEST_TMPDIR/backup.tar.gz"
+	assert_success
+	assert_line "redis-restore: restored $BATS_TEST_TMPDIR/backup.tar.gz: the total is 20 (it was unknown)"
+	assert_equal "$(live_total)" 20
+	local saved
+	saved="$(ls "$REPO"/backups/redis-before-restore-*.tar.gz)"
+	assert_equal "$(archive_info "$saved" total)" unknown
+	restore "$saved"
+	assert_success
+	assert_line "redis-restore: test-loaded into a local redis-server: total 25 (none was recorded)"
+	assert_line "redis-restore: Redis holds the total 25 (the backup recorded none)"
+	assert_equal "$(live_total)" 25
+	refute_refusals
+}

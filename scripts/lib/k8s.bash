@@ -5,6 +5,8 @@
 # shellcheck disable=SC2034 # the constants are read by the scripts that source this
 
 readonly KUBE_CONTEXT=minikube
+# The minikube profile behind that context (minikube names them alike).
+readonly MINIKUBE_PROFILE=minikube
 readonly NAMESPACE=devops-2025
 # The skaffold profile that deploys k8s-local/, the overlay that
 # scripts/minikube-up.sh writes for the running minikube's IP.

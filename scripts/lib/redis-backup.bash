@@ -110,7 +110,8 @@ test_load() {
 }
 
 # Checks that the AOF in $1 holds total $2 by loading it locally, when
-# redis-server is installed here; says what it found.
+# redis-server is installed here; says what it found. A total of "unknown"
+# (data saved while Redis was down) is only reported.
 verify_locally() {
 	local dir="$1" expected="$2" loaded status=0
 	if ! command -v redis-server >/dev/null 2>&1; then
@@ -120,6 +121,10 @@ verify_locally() {
 	loaded="$(test_load "$dir")" || status=$?
 	case "$status" in
 	0)
+		if [[ "$expected" == unknown ]]; then
+			say "test-loaded into a local redis-server: total $loaded (none was recorded)"
+			return 0
+		fi
 		[[ "$loaded" == "$expected" ]] ||
 			die "a local redis-server loads a total of $loaded from the AOF, not $expected"
 		say "test-loaded into a local redis-server: total $loaded, as recorded"
