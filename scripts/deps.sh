@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the named groups need and that are missing.
 # As root it uses apt-get, with services kept from starting; otherwise it prints
-# the exact command to run and fails, so nothing is ever installed by hand.
-# `scripts/deps.sh --list GROUP...` prints the groups' packages, one a line, and
-# `scripts/deps.sh --groups` the groups' names.
+# the command to run, `sudo scripts/deps.sh GROUP...`, and fails: a plain
+# `sudo apt-get install` would start Debian's redis-server on 6379 and lighttpd
+# on 80, and `make run` would then find port 6379 taken.
+#
+#   scripts/deps.sh GROUP...          install what the groups need
+#   scripts/deps.sh --list GROUP...   print the groups' packages, one a line
+#   scripts/deps.sh --groups          print the groups' names
 set -euo pipefail
 
 # One row per group: name, then the Debian packages it needs. Every name exists
@@ -16,6 +20,8 @@ declare -A GROUP_PACKAGES=(
 	# The HTTP contract suite alone: tests/in-debian13.sh installs it with build and run.
 	[contract]="bats bats-support bats-assert procps"
 	[container]="podman buildah runc debootstrap netavark iptables"
+	# Only to make the base image where no registry answers (scripts/make-base-image.sh).
+	[base-image]="debootstrap"
 	[k8s]="openssl"
 	# podman kube play builds its pause image around catatonit; without it, it exits 125.
 	[kube]="aardvark-dns catatonit"
@@ -62,6 +68,11 @@ apt_install() {
 }
 
 main() {
+	if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+		sed -n '2,/^set -euo pipefail/{/^set -euo pipefail/d; s/^# \{0,1\}//; p}' "$0"
+		echo "Groups: ${!GROUP_PACKAGES[*]}"
+		return 0
+	fi
 	if [[ $# -eq 0 || "$1" == --list && $# -eq 1 ]]; then
 		echo "usage: scripts/deps.sh [--list] GROUP... | --groups (groups: ${!GROUP_PACKAGES[*]})" >&2
 		exit 2
@@ -81,8 +92,10 @@ main() {
 	done < <(packages_of_groups "$@")
 	[[ ${#missing[@]} -eq 0 ]] && return 0
 	if [[ "$(id -u)" -ne 0 ]]; then
-		echo "Missing packages. Install them with:" >&2
-		echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+		# This script again, as root: it keeps the services of what it installs
+		# from starting, where a plain apt-get install would start them.
+		echo "deps.sh: missing packages: ${missing[*]}. Install them with:" >&2
+		echo "  sudo $0 $*" >&2
 		exit 1
 	fi
 	echo "deps.sh: installing ${missing[*]}" >&2

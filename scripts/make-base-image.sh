@@ -9,7 +9,7 @@
 # docker.io/library/debian:SUITE-slim so that "FROM debian:SUITE-slim" builds offline.
 # The backend image and the Debian 13 suite use trixie; the kube suites' Redis stand-in
 # still uses bookworm (its Redis 7.0 is the nearest Debian has to production's 7.4).
-# Needs root (debootstrap) and the "container" deps group (scripts/deps.sh container).
+# Building it needs root and debootstrap (the "base-image" deps group, installed here then).
 set -euo pipefail
 
 SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -140,6 +140,9 @@ build_base_image() {
 		echo "make-base-image: debootstrap needs root; run: sudo $0 ${SUITE}" >&2
 		exit 1
 	fi
+	# Only this path needs debootstrap: with docker, `make image` installs no
+	# container group (scripts/build-image.sh).
+	"${SCRIPTS_DIR}/deps.sh" base-image
 	host="$(host_codename)"
 	mirror="$(mirror_or_default "${SUITE}" "${DEFAULT_MIRROR}" "${host}")"
 	security_mirror="$(mirror_or_default "${SUITE}-security" "${DEFAULT_SECURITY_MIRROR}" \

@@ -33,6 +33,10 @@ resolver-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|resolver.bats
 overload-cgi|BACKEND_MODE=cgi APP_DIR=build|overload.bats
 overload-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|overload.bats
 k8s||k8s.bats
+ops||ops.bats
+backup||backup.bats
+make||make.bats
+docs||docs.bats
 container-http-cgi|TARGET=container BACKEND_MODE=cgi|http.bats
 container-http-fastcgi|TARGET=container BACKEND_MODE=fastcgi|http.bats
 container|TARGET=container|container.bats
