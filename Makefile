@@ -34,7 +34,7 @@ SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 .SECONDARY:
 
 .PHONY: all build sanitize dynamic run test bench lint clean deps-build stack fuzz \
-	fuzz-build image image-run
+	fuzz-build image image-run sbom
 
 all: build
 
@@ -125,6 +125,13 @@ fuzz:
 # podman otherwise); offline, the base image is made locally first.
 image:
 	@scripts/build-image.sh
+
+# The image's SBOM (CycloneDX 1.5 JSON: every Debian package in it, those linked
+# into the programs included), copied out of the image without running it.
+SBOM ?= $(BUILD)/sbom.cdx.json
+
+sbom: image
+	@scripts/sbom-from-image.sh $(SBOM)
 
 # The image on the host network with a redis-server of its own; Ctrl-C stops both.
 image-run: image
