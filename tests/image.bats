@@ -65,32 +65,18 @@ own_source() {
 	echo "$path"
 }
 
-# Prints one "PATH<TAB>PACKAGE<TAB>SOURCE<TAB>same|differs|missing" line per file and link of
-# the image. The build stage answers (its dpkg, its files), with the image's tree mounted
-# read-only: PACKAGE is the owner dpkg names ("-" for none), SOURCE the build stage's file
-# the image's must equal (the package's own file, or OWN_FILES' source).
+# Prints one "PATH<TAB>PACKAGE<TAB>SOURCE<TAB>STATUS" line per file, link or node of the
+# image, as the build stage answers (lib/file-sources.sh runs there, the image's tree
+# mounted read-only): PACKAGE is the owner dpkg names ("-" for none), SOURCE the build
+# stage's file the image's must equal (the package's own file, or OWN_FILES' source),
+# STATUS same when it does.
 sources_of_files() {
-	local path list="$BATS_FILE_TMPDIR/paths.tsv"
+	local path
 	(cd "$IMAGE_ROOT" && find . -mindepth 1 ! -type d -printf '/%P\n' | sort) |
-		while read -r path; do printf '%s\t%s\n' "$path" "$(own_source "$path")"; done >"$list"
-	# shellcheck disable=SC2016 # the script runs in the build stage's bash
-	engine run --rm --network=none --volume "$IMAGE_ROOT:/image:ro" --volume "$list:/paths.tsv:ro" \
-		"$BUILD_STAGE_IMAGE" bash -c '
-		while IFS=$'"'\t'"' read -r path source; do
-			owner="$(dpkg-query --search -- "$path" 2>/dev/null |
-				sed -n "s|^\([^:]*\)\(:[a-z0-9]*\)\{0,1\}: $path\$|\1|p" | head -n 1)"
-			if [[ -L "/image$path" ]]; then
-				[[ -L "$source" && "$(readlink "/image$path")" == "$(readlink "$source")" ]] &&
-					status=same || status=differs
-			elif [[ ! -e "$source" ]]; then
-				status=missing
-			elif cmp -s "/image$path" "$source"; then
-				status=same
-			else
-				status=differs
-			fi
-			printf "%s\t%s\t%s\t%s\n" "$path" "${owner:--}" "$source" "$status"
-		done </paths.tsv'
+		while read -r path; do printf '%s\t%s\n' "$path" "$(own_source "$path")"; done |
+		engine run --rm --interactive --network=none --volume "$IMAGE_ROOT:/image:ro" \
+			--volume "$REPO_DIR/tests/lib/file-sources.sh:/file-sources.sh:ro" \
+			"$BUILD_STAGE_IMAGE" bash /file-sources.sh
 }
 
 # Prints the SBOM's Debian packages, "NAME VERSION PURL" each.
