@@ -164,7 +164,6 @@ check_tree() {
 	local mode
 	mkdir "$ROOTFS/dev"
 	: >"$ROOTFS/dev/null"
-	trap 'rm -rf "${ROOTFS:?}/dev"' RETURN
 	for mode in cgi fastcgi; do
 		env -i APP_DIR="$APP/build" RUN_DIR=/tmp BIND_ADDR=127.0.0.1 PORT=8080 \
 			BACKEND_MODE="$mode" REDIS_HOST=redis REDIS_ADDRESS= REDIS_PORT=6379 \
@@ -172,6 +171,7 @@ check_tree() {
 			/usr/sbin/chroot "$ROOTFS" "$LIGHTTPD" -tt -f "$APP/lighttpd.conf" ||
 			die "lighttpd -tt failed in the assembled tree ($mode mode)"
 	done
+	rm -r "${ROOTFS:?}/dev"
 }
 
 main() {

@@ -113,14 +113,30 @@ container_remove_all_below() {
 }
 
 # Extracts the image's whole file tree into directory $1 from the host: a container is
-# created (never started) and exported, so nothing runs inside the image.
+# created (never started) and exported, so nothing runs inside the image. podman exports
+# the image's files alone; docker adds the empty mount points of its "init layer", which
+# are taken out again.
 image_extract() {
 	local dir="$1" id status=0
 	mkdir -p "$dir"
 	id="$(engine create "$BACKEND_IMAGE")"
 	engine export "$id" | tar --numeric-owner --same-permissions -C "$dir" -x || status=$?
 	engine rm "$id" >/dev/null
+	if ! engine_is_podman; then remove_docker_mount_points "$dir"; fi
 	return "$status"
+}
+
+# Removes from an exported tree the mount points docker's init layer adds to every
+# container (moby daemon/initlayer), where they are still empty: they are not the image's.
+remove_docker_mount_points() {
+	local dir="$1" path
+	for path in .dockerenv etc/resolv.conf etc/hosts etc/hostname dev/console; do
+		if [[ -f "$dir/$path" && ! -s "$dir/$path" ]]; then rm -f "${dir:?}/$path"; fi
+	done
+	if [[ "$(readlink "$dir/etc/mtab" 2>/dev/null)" == /proc/mounts ]]; then rm -f "$dir/etc/mtab"; fi
+	for path in dev/pts dev/shm dev proc sys; do
+		rmdir "$dir/$path" 2>/dev/null || true
+	done
 }
 
 # Prints the pid, as this host sees it, of the first process of the container named $1.
