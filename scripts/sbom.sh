@@ -20,7 +20,9 @@ readonly ROOTFS="${1:?usage: sbom.sh ROOTFS LINK_TRACE OUTPUT}"
 readonly LINK_TRACE="${2:?usage: sbom.sh ROOTFS LINK_TRACE OUTPUT}"
 readonly OUTPUT="${3:?usage: sbom.sh ROOTFS LINK_TRACE OUTPUT}"
 readonly IMAGE_REF=moneybank-backend-image
+# debian-13 (from os-release), and the multiarch library directory the loader searches.
 DISTRO=""
+LIBRARY_DIR=""
 
 # package -> newline-separated image paths of its files; package -> programs it is linked into;
 # component -> what it depends on; path -> owning package; package -> its purl.
@@ -28,6 +30,7 @@ declare -A FILES_OF=() LINKED_INTO=() DEPENDS=() OWNER=() PURL=()
 # Image paths of the project's own files.
 OWN_FILES=()
 
+# Prints a message and stops the build.
 die() {
 	echo "sbom: $*" >&2
 	exit 1
@@ -113,7 +116,7 @@ classify_links() {
 # Prints the package of the file a soname resolves to in the tree, or nothing.
 package_of_soname() {
 	local dir
-	for dir in /usr/lib/x86_64-linux-gnu /usr/lib; do
+	for dir in "$LIBRARY_DIR" /usr/lib; do
 		if [[ -e "$ROOTFS$dir/$1" ]]; then
 			echo "${OWNER[$dir/$1]:-}"
 			return 0
@@ -176,20 +179,28 @@ occurrences_json() {
 	printf ']'
 }
 
-# Prints one Debian package as a component. "application" when it puts a program in the
-# image, "library" otherwise.
+# Prints one Debian package as a component: "application" when it puts a program in the
+# image, "library" otherwise; its occurrences are its files, or the programs it is linked
+# into.
 package_json() {
 	local package="$1" files="${FILES_OF[$1]:-}" linked="${LINKED_INTO[$1]:-}" type=library
+	local how="files" where="$files"
 	if grep -qE '^/usr/s?bin/' <<<"$files"; then type=application; fi
+	if [[ -n "$linked" && -n "$files" ]]; then
+		how="files and statically linked into programs"
+		where="$files"$'\n'"$linked"
+	elif [[ -n "$linked" ]]; then
+		how="statically linked into programs"
+		where="$linked"
+	fi
 	printf '{"type":"%s","bom-ref":%s,"publisher":"Debian","name":%s,"version":%s,"purl":%s,' \
 		"$type" "$(json_string "$(purl_of "$package")")" "$(json_string "$package")" \
 		"$(json_string "$(package_field "$package" Version)")" \
 		"$(json_string "$(purl_of "$package")")"
 	printf '"properties":[{"name":"debian:source","value":%s},{"name":"debian:source-version","value":%s},{"name":"moneybank:in-image","value":%s}],' \
 		"$(json_string "$(package_field "$package" source:Package)")" \
-		"$(json_string "$(package_field "$package" source:Version)")" \
-		"$(json_string "${files:+files}${files:+${linked:+ and }}${linked:+statically linked into programs}")"
-	printf '"evidence":{"occurrences":%s}}' "$(occurrences_json "$files${files:+${linked:+$'\n'}}$linked")"
+		"$(json_string "$(package_field "$package" source:Version)")" "$(json_string "$how")"
+	printf '"evidence":{"occurrences":%s}}' "$(occurrences_json "$where")"
 }
 
 # Prints one of the project's own files as a component with its SHA-256.
@@ -246,6 +257,7 @@ document_json() {
 main() {
 	[[ -d "$ROOTFS" && -f "$LINK_TRACE" ]] || die "no tree at $ROOTFS or no trace at $LINK_TRACE"
 	DISTRO="debian-$(. /etc/os-release && echo "$VERSION_ID")"
+	LIBRARY_DIR="/usr/lib/$(gcc -print-multiarch)"
 	classify_files
 	classify_links
 	read_purls
