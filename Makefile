@@ -35,7 +35,7 @@ SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 .PHONY: all build sanitize dynamic run test bench lint clean deps-build stack fuzz \
 	fuzz-build image image-run help k8s-up k8s-check k8s-logs k8s-dev k8s-backup \
-	k8s-restore k8s-renew-cert k8s-down k8s-purge purge-local
+	k8s-restore k8s-renew-cert k8s-down k8s-purge purge-local sbom
 
 all: build ## Build the programs (the default; same as make build)
 
@@ -128,6 +128,13 @@ fuzz: ## Run each libFuzzer harness for FUZZ_SECONDS (60) seconds; corpus in .ca
 # podman otherwise); offline, the base image is made locally first.
 image: ## Build the image dev.local/d22/backend (docker when its daemon answers, else podman)
 	@scripts/build-image.sh
+
+# The image's SBOM (CycloneDX 1.5 JSON: every Debian package in it, those linked
+# into the programs included), copied out of the image without running it.
+SBOM ?= $(BUILD)/sbom.cdx.json
+
+sbom: image ## Write the image's SBOM (CycloneDX 1.5 JSON) to build/sbom.cdx.json (SBOM=FILE), without running the image
+	@scripts/sbom-from-image.sh $(SBOM)
 
 # The image on the host network with a redis-server of its own; Ctrl-C stops both.
 image-run: image ## Run the image on the host network with a Redis of its own (data in data/image-run/); Ctrl-C stops

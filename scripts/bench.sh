@@ -138,7 +138,7 @@ describe_platforms() {
 		echo "bench.sh: building $BACKEND_IMAGE" >&2
 		"$REPO_DIR/scripts/build-image.sh" "$BACKEND_IMAGE" >"$WORK_DIR/image-build.log" 2>&1 ||
 			die "the image did not build: $(tail -5 "$WORK_DIR/image-build.log")"
-		LIGHTTPD_VERSION[image]="$(engine run --rm --network=none --entrypoint lighttpd \
+		LIGHTTPD_VERSION[image]="$(engine run --rm --network=none --entrypoint /usr/sbin/lighttpd \
 			"$BACKEND_IMAGE" -v | sed -n 's|^lighttpd/\([0-9.]*\).*|\1|p')"
 		return 0
 	done
@@ -278,7 +278,7 @@ stack_stop() {
 }
 
 # Prints the pid of the stack's lighttpd as this host sees it (for the image:
-# the container's first process, which serve.sh made lighttpd).
+# the container's first process, which start-lighttpd made lighttpd).
 server_pid() {
 	if in_image "$1"; then
 		engine inspect --format '{{.State.Pid}}' "$(container_name "$WORK_DIR/$1")"

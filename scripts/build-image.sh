@@ -9,6 +9,8 @@
 # only if the base image must be made locally). Otherwise podman builds, and the
 # "container" deps group (podman, buildah, runc, debootstrap...) is installed first.
 # CONTAINER_ENGINE=docker|podman forces the engine (scripts/container-engine.sh).
+# The build stage is kept too, as IMAGE-build-stage: the image itself has no shell or dpkg,
+# so the tests ask that stage which Debian package each of the image's files came from.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,8 +41,11 @@ main() {
 	"${REPO_DIR}/scripts/make-base-image.sh"
 	read -r -a flags <<<"$(no_pull_flag)"
 	started="${SECONDS}"
+	"${ENGINE}" build "${flags[@]}" --target build --tag "${image}-build-stage" \
+		--file "${REPO_DIR}/Dockerfile" "${REPO_DIR}"
 	"${ENGINE}" build "${flags[@]}" --tag "${image}" --file "${REPO_DIR}/Dockerfile" "${REPO_DIR}"
-	echo "build-image: built ${image} in $((SECONDS - started)) s with $("${ENGINE}" --name)"
+	echo "build-image: built ${image} (and ${image}-build-stage) in $((SECONDS - started)) s" \
+		"with $("${ENGINE}" --name)"
 }
 
 main "$@"

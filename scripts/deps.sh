@@ -19,9 +19,10 @@ declare -A GROUP_PACKAGES=(
 	[test]="bats bats-support bats-assert valgrind clang libclang-rt-dev shellcheck procps strace iproute2"
 	# The HTTP contract suite alone: tests/in-debian13.sh installs it with build and run.
 	[contract]="bats bats-support bats-assert procps"
-	[container]="podman buildah runc debootstrap netavark iptables"
+	# debootstrap checks the Debian archive's signatures with gpgv and the archive keyring.
+	[container]="podman buildah runc debootstrap debian-archive-keyring gpgv netavark iptables"
 	# Only to make the base image where no registry answers (scripts/make-base-image.sh).
-	[base-image]="debootstrap"
+	[base-image]="debootstrap debian-archive-keyring gpgv"
 	[k8s]="openssl"
 	# podman kube play builds its pause image around catatonit; without it, it exits 125.
 	[kube]="aardvark-dns catatonit"

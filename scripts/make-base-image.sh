@@ -10,6 +10,11 @@
 # The backend image and the Debian 13 suite use trixie; the kube suites' Redis stand-in
 # still uses bookworm (its Redis 7.0 is the nearest Debian has to production's 7.4).
 # Building it needs root and debootstrap (the "base-image" deps group, installed here then).
+# debootstrap verifies the archive's signatures with Debian's archive keyring
+# (--force-check-gpg: no keyring, or a signature that does not verify, stops the build
+# instead of bootstrapping unverified packages).
+# REBUILD_AS=NAME always builds locally and imports the result as NAME alone (no pull, no
+# usual tags): a rehearsal that leaves the base images other builds use untouched.
 set -euo pipefail
 
 SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +25,10 @@ readonly PULL_NAME="docker.io/library/debian:${SUITE}-slim"
 readonly LOCAL_NAME="localhost/debian:${SUITE}-slim"
 readonly DEFAULT_MIRROR=http://deb.debian.org/debian
 readonly DEFAULT_SECURITY_MIRROR=http://deb.debian.org/debian-security
+# Debian's archive keyring (package debian-archive-keyring): the keys of every release the
+# host's Debian knows, trixie's and bookworm's included on Debian 12 and 13.
+readonly KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+readonly REBUILD_AS="${REBUILD_AS:-}"
 ROOTFS=""
 
 # True when the engine already has the base image.
@@ -64,7 +73,9 @@ host_codename() {
 
 # Unmounts anything debootstrap left mounted inside the rootfs, then deletes it.
 remove_rootfs() {
-	[[ -n "${ROOTFS}" && -d "${ROOTFS}" ]] || return 0
+	[[ -n "${ROOTFS}" ]] || return 0
+	rm -f "${ROOTFS}.log"
+	[[ -d "${ROOTFS}" ]] || return 0
 	awk -v root="${ROOTFS}/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
 		while read -r mount_point; do umount -l "${mount_point}" || true; done
 	rm -rf --one-file-system "${ROOTFS}"
@@ -133,9 +144,19 @@ slim_rootfs() {
 	: >"${ROOTFS}/etc/machine-id"
 }
 
-# Bootstraps, slims and imports the base image, then tags it under its usual name.
+# Stops with a clear message unless the archive keyring can be read: without it debootstrap
+# could not verify what it downloads.
+require_keyring() {
+	if [[ ! -r "${KEYRING}" ]]; then
+		echo "make-base-image: no Debian archive keyring at ${KEYRING}, so the archive's" \
+			"signatures cannot be verified; install it with: scripts/deps.sh base-image" >&2
+		exit 1
+	fi
+}
+
+# Bootstraps, slims and imports the base image as $1, with the usual tag $2 when given.
 build_base_image() {
-	local mirror security_mirror host
+	local name="$1" usual_name="${2:-}" mirror security_mirror host
 	if ((EUID != 0)); then
 		echo "make-base-image: debootstrap needs root; run: sudo $0 ${SUITE}" >&2
 		exit 1
@@ -143,34 +164,48 @@ build_base_image() {
 	# Only this path needs debootstrap: with docker, `make image` installs no
 	# container group (scripts/build-image.sh).
 	"${SCRIPTS_DIR}/deps.sh" base-image
+	require_keyring
 	host="$(host_codename)"
 	mirror="$(mirror_or_default "${SUITE}" "${DEFAULT_MIRROR}" "${host}")"
 	security_mirror="$(mirror_or_default "${SUITE}-security" "${DEFAULT_SECURITY_MIRROR}" \
 		"${host}-security")"
 	ROOTFS="$(mktemp -d "${TMPDIR:-/var/tmp}/debian-rootfs.XXXXXX")"
 	trap remove_rootfs EXIT
-	echo "make-base-image: debootstrap ${SUITE} from ${mirror} (about a minute)"
-	debootstrap --variant=minbase "${SUITE}" "${ROOTFS}" "${mirror}" >/dev/null
+	echo "make-base-image: debootstrap ${SUITE} from ${mirror}, signatures checked (about a minute)"
+	if ! debootstrap --variant=minbase --force-check-gpg --keyring="${KEYRING}" \
+		"${SUITE}" "${ROOTFS}" "${mirror}" >"${ROOTFS}.log" 2>&1; then
+		grep -E '^[EW]:' "${ROOTFS}.log" >&2 || tail -n 5 "${ROOTFS}.log" >&2
+		echo "make-base-image: debootstrap ${SUITE} failed (see above); nothing was imported" >&2
+		exit 1
+	fi
+	grep -E '^I: (Checking|Valid) Release signature' "${ROOTFS}.log" | sed 's/^/make-base-image: /' || true
 	write_apt_sources "${mirror}" "${security_mirror}"
 	write_slim_config
 	slim_rootfs
 	tar --numeric-owner -C "${ROOTFS}" -c . |
 		"${ENGINE}" import \
 			--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-			--change 'CMD ["bash"]' - "${LOCAL_NAME}" >/dev/null
-	"${ENGINE}" tag "${LOCAL_NAME}" "${PULL_NAME}"
-	echo "make-base-image: built ${LOCAL_NAME}, tagged ${PULL_NAME}"
+			--change 'CMD ["bash"]' - "${name}" >/dev/null
+	if [[ -n "${usual_name}" ]]; then
+		"${ENGINE}" tag "${name}" "${usual_name}"
+		echo "make-base-image: built ${name}, tagged ${usual_name}"
+	else
+		echo "make-base-image: built ${name}"
+	fi
 }
 
 # Leaves the engine with a base image: the existing one, a pulled one, or a local build.
 main() {
-	if base_image_exists; then
+	if [[ -n "${REBUILD_AS}" ]]; then
+		echo "make-base-image: rebuilding ${SUITE} locally as ${REBUILD_AS}"
+		build_base_image "${REBUILD_AS}"
+	elif base_image_exists; then
 		echo "make-base-image: ${PULL_NAME} already present"
 	elif pull_base_image; then
 		echo "make-base-image: pulled ${PULL_NAME}"
 	else
 		echo "make-base-image: no registry reachable; building ${PULL_NAME} locally"
-		build_base_image
+		build_base_image "${LOCAL_NAME}" "${PULL_NAME}"
 	fi
 }
 

@@ -3,7 +3,8 @@
 # tests/lib/target-kube.bash): they run as their security contexts say, Redis
 # keeps its data in the claimed volume and demands its password, and the
 # total survives replacing both pods. http.bats runs the API contract against
-# the same target (suites http-kube*).
+# the same target (suites http-kube*). The backend image has no shell or tools,
+# so its pod is read from the host: /proc of its processes, podman inspect.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -19,22 +20,51 @@ teardown_file() {
 	target_stop
 }
 
-# Runs a command in the container of pod $1 (backend or redis).
+# Runs a command in the container of pod $1 (the Redis stand-in: it has a shell).
 in_pod() {
 	local pod="$1"
 	shift
 	kube_podman exec "$KUBE_PREFIX-$pod-$pod" "$@"
 }
 
+# Prints the host pid of the backend container's first process.
+backend_pid() {
+	kube_podman inspect --format '{{.State.Pid}}' "$KUBE_PREFIX-backend-backend"
+}
+
 @test "the backend pod runs as uid 10001 with no capabilities, a read-only root and a writable /tmp" {
-	run in_pod backend id -u
-	assert_output 10001
-	run in_pod backend sh -c 'grep ^CapEff /proc/1/status'
-	assert_output --regexp '^CapEff:[[:space:]]+0+$'
-	run in_pod backend touch /app/x
+	local pid member
+	pid="$(backend_pid)"
+	run pid_namespace_members "$pid"
+	[[ -n "$output" ]] || fail "no process found in the backend's pid namespace"
+	for member in $output; do
+		assert_equal "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$member/status")" \
+			"10001 10001 10001 10001"
+		run grep '^CapEff' "/proc/$member/status"
+		assert_output --regexp '^CapEff:[[:space:]]+0+$'
+	done
+	# Writes through the container's own root, from the host: as root to the image's
+	# files, and as the pod's user to /tmp.
+	run touch "/proc/$pid/root/app/x"
 	assert_failure
 	assert_output --partial "Read-only file system"
-	run in_pod backend touch /tmp/x
+	run setpriv --reuid 10001 --regid 10001 --clear-groups touch "/proc/$pid/root/tmp/x"
+	assert_success
+}
+
+@test "the backend pod's hooks and probes exec nothing: preStop is Kubernetes' sleep action" {
+	run node "$REPO_DIR/tests/k8s/pod-execs.js" "$TARGET_DIR/render/app.yaml" Deployment backend
+	assert_success
+	refute_line --regexp '^exec '
+	assert_line --regexp '^preStop \{"sleep":\{"seconds":[1-9][0-9]*\}\}$'
+}
+
+@test "the backend resolved REDIS_HOST redis once at start, through the pod network's DNS" {
+	local address
+	address="$(kube_podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
+		"$KUBE_PREFIX-redis-redis")"
+	[[ -n "$address" ]] || fail "the Redis pod has no address on $KUBE_PREFIX-net"
+	run grep -F "Redis redis:6379 at $address)" "$TARGET_LOG"
 	assert_success
 }
 

@@ -40,6 +40,7 @@ docs||docs.bats
 container-http-cgi|TARGET=container BACKEND_MODE=cgi|http.bats
 container-http-fastcgi|TARGET=container BACKEND_MODE=fastcgi|http.bats
 container|TARGET=container|container.bats
+image|TARGET=container|image.bats
 leak-host|APP_DIR=build|leak.bats
 leak-container|TARGET=container|leak.bats
 debian13-deps|IN=debian13|deps.bats

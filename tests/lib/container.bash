@@ -7,6 +7,10 @@
 
 BACKEND_IMAGE="${BACKEND_IMAGE:-dev.local/d22/backend}"
 export BACKEND_IMAGE
+# The image's build stage, which scripts/build-image.sh keeps: it has the shell and dpkg
+# that the image lacks, so tests ask it which package each of the image's files came from.
+BUILD_STAGE_IMAGE="${BACKEND_IMAGE}-build-stage"
+export BUILD_STAGE_IMAGE
 
 # Runs the container engine (docker when its daemon answers, podman otherwise).
 engine() {
@@ -106,4 +110,56 @@ container_remove_all_below() {
 	while read -r name_file; do
 		container_remove "$(dirname "$name_file")"
 	done < <(find "$1" -name name -type f)
+}
+
+# Extracts the image's whole file tree into directory $1 from the host: a container is
+# created (never started) and exported, so nothing runs inside the image. podman exports
+# the image's files alone; docker adds the empty mount points of its "init layer", which
+# are taken out again.
+image_extract() {
+	local dir="$1" id status=0
+	mkdir -p "$dir"
+	id="$(engine create "$BACKEND_IMAGE")"
+	engine export "$id" | tar --numeric-owner --same-permissions -C "$dir" -x || status=$?
+	engine rm "$id" >/dev/null
+	if ! engine_is_podman; then remove_docker_mount_points "$dir"; fi
+	return "$status"
+}
+
+# Removes from an exported tree the mount points docker's init layer adds to every
+# container (moby daemon/initlayer), where they are still empty: they are not the image's.
+remove_docker_mount_points() {
+	local dir="$1" path
+	for path in .dockerenv etc/resolv.conf etc/hosts etc/hostname dev/console; do
+		if [[ -f "$dir/$path" && ! -s "$dir/$path" ]]; then rm -f "${dir:?}/$path"; fi
+	done
+	if [[ "$(readlink "$dir/etc/mtab" 2>/dev/null)" == /proc/mounts ]]; then rm -f "$dir/etc/mtab"; fi
+	for path in dev/pts dev/shm dev proc sys; do
+		rmdir "$dir/$path" 2>/dev/null || true
+	done
+}
+
+# Prints the pid, as this host sees it, of the first process of the container named $1.
+container_host_pid() {
+	engine inspect --format '{{.State.Pid}}' "$1"
+}
+
+# Prints the host pids of every process in the pid namespace of host pid $1 (a container's
+# first process), from the host's /proc: nothing needs to run inside the image.
+pid_namespace_members() {
+	local namespace proc
+	namespace="$(readlink "/proc/$1/ns/pid")"
+	for proc in /proc/[0-9]*; do
+		if [[ "$(readlink "$proc/ns/pid" 2>/dev/null)" == "$namespace" ]]; then
+			echo "${proc#/proc/}"
+		fi
+	done
+}
+
+# Prints the names (comm) of the processes in the pid namespace of host pid $1, one a line.
+pid_namespace_commands() {
+	local pid
+	for pid in $(pid_namespace_members "$1"); do
+		cat "/proc/$pid/comm" 2>/dev/null || true
+	done
 }

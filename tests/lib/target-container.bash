@@ -31,7 +31,7 @@ target_stop() {
 }
 
 # Prints the pid, as this host sees it, of the container's first process: lighttpd, once
-# serve.sh has exec'd it. Reading /proc/PID on the host needs nothing inside the image.
+# start-lighttpd has exec'd it. Reading /proc/PID on the host needs nothing inside the image.
 target_server_pid() {
 	engine inspect --format '{{.State.Pid}}' "$(container_name "$TARGET_DIR/backend")"
 }
