@@ -2,7 +2,8 @@
 # Writes the JSON bodies lighttpd sends for the errors it answers itself
 # (server.errorfile-prefix). Each says what was wrong and what to do. A 500,
 # 502 or 504 can come after the program sent a deposit to Redis (it crashed,
-# or passed cgi.limits' read-timeout), so those never invite a blind retry.
+# or passed cgi.limits' read-timeout), so those never invite a blind retry
+# of a deposit; they answer reads too, which may simply be sent again.
 # Usage: scripts/gen-error-pages.sh OUTPUT_DIR
 set -euo pipefail
 
@@ -17,11 +18,11 @@ readonly PAGES='400|the request is malformed (control characters, a bad header o
 414|the URL is too long; the API needs only ?bitcoins=N
 417|Expect is not supported; send the request without an Expect header
 431|the request headers are too large; send fewer or shorter headers
-500|the server failed to answer; a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe; tell an operator if it persists
+500|the server failed to answer; a read may simply be sent again; a deposit may or may not have been added: check the total, or retry it with the same Idempotency-Key, which is safe; tell an operator if it persists
 501|this method or transfer coding is not implemented; use GET, HEAD or POST with Content-Length
-502|the backend program failed to answer; a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe; tell an operator if it persists
+502|the backend program failed to answer; a read may simply be sent again; a deposit may or may not have been added: check the total, or retry it with the same Idempotency-Key, which is safe; tell an operator if it persists
 503|the server is overloaded or starting; try again shortly
-504|the backend program took too long to answer; a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe
+504|the backend program took too long to answer; a read may simply be sent again; a deposit may or may not have been added: check the total, or retry it with the same Idempotency-Key, which is safe
 505|this HTTP version is not supported; use HTTP/1.1'
 
 main() {
