@@ -104,17 +104,20 @@ stack:
 	@$(MAKE) --no-print-directory build
 	@scripts/stack.sh
 
-# libFuzzer harnesses for the code that reads untrusted bytes (tests/fuzz/),
+# libFuzzer harnesses for the code that reads untrusted bytes, and for what
+# the deposit script's replies mean (tests/fuzz/),
 # with ASan and UBSan. `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
-FUZZ_TARGETS = amount accept
+FUZZ_TARGETS = amount accept deposit
 FUZZ_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -Icgi-bin \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# fuzz_deposit parses its input with hiredis's reader, as store.c does.
+FUZZ_LDLIBS = -lhiredis
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c cgi-bin/%.c cgi-bin/%.h
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_$*.c cgi-bin/$*.c
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_$*.c cgi-bin/$*.c $(FUZZ_LDLIBS)
 
 fuzz:
 	@scripts/deps.sh build fuzz
