@@ -23,7 +23,13 @@
 # The users (Redis checks the commands a script calls against its caller's
 # ACL, so the app's user is allowed exactly what the deposit script and a
 # read of the total do, on exactly their keys):
-#   default  off, no password, no commands
+#   default  off, no password: no client can be it (a connection that has not
+#            authenticated as another user may run nothing but AUTH). Its
+#            permissions stay all: Redis replays the AOF as the default user,
+#            and EXEC checks its permissions again, so without them every
+#            MULTI/EXEC in the AOF (each keyed deposit) would be dropped at
+#            the next start (redis/redis#14541; so in 7.0 and 7.4, fixed
+#            upstream in late 2025)
 #   app      EVAL with the keys bitcoins and idempotency:*; GET and INCRBY on
 #            bitcoins; GET and SET on idempotency:*; nothing else
 #   probe    PING only
@@ -106,13 +112,14 @@ password_hashes() {
 	done
 }
 
-# Writes users.acl: the default user off, then each user with its hashes.
+# Writes users.acl: the default user off (see above), then each user with its
+# hashes.
 write_acl_file() {
 	local user
 	(
 		umask 077
 		{
-			echo "user default off resetpass resetkeys resetchannels -@all"
+			echo "user default off resetpass ~* &* +@all"
 			for user in $USERS; do
 				echo "user $user on$(password_hashes "$user") $(permissions "$user")"
 			done

@@ -132,10 +132,14 @@ pod_pids() {
 	assert_output "$KUBE_PREFIX-data-redis-0"
 }
 
-@test "the total survives replacing the Redis pod and then the backend pod" {
+@test "the total and the Idempotency-Keys survive replacing the Redis pod and then the backend pod" {
+	local key="kube-restart-$RANDOM" before
 	post "/v1/bitcoins?bitcoins=5"
 	assert_equal "$HTTP_STATUS" 204
-	local before
+	# A keyed deposit is a MULTI/EXEC in the AOF, which the replay must keep
+	# whatever the default user's ACL (gen-redis-secret.sh).
+	post "/v1/bitcoins?bitcoins=6" -H "Idempotency-Key: $key"
+	assert_equal "$HTTP_STATUS" 204
 	before="$(total)"
 	kube_podman pod rm --force --time 10 "$KUBE_PREFIX-redis" >/dev/null
 	kube_podman kube play --network "$KUBE_PREFIX-net:alias=redis" \
@@ -143,6 +147,8 @@ pod_pids() {
 	wait_until 20 kube_redis_ready
 	wait_until 10 curl -sf "$BASE_URL/healthz"
 	assert_equal "$(total)" "$before"
+	post "/v1/bitcoins?bitcoins=6" -H "Idempotency-Key: $key"
+	assert_equal "$(header Idempotent-Replayed)" true
 	kube_podman pod rm --force --time 10 "$KUBE_PREFIX-backend" >/dev/null
 	kube_podman kube play --network "$KUBE_PREFIX-net" \
 		"$TARGET_DIR/play/backend.yaml" >/dev/null

@@ -19,6 +19,9 @@ setup_file() {
 	redis_start_with_acl "$state/redis" --enable-debug-command yes
 	REDIS_USER=app REDIS_PASSWORD_FILE="$state/redis/secrets/redis-app-password" \
 		backend_start "$state/backend" "$(cat "$state/redis/port")"
+	# Stopped through their pid files; off this shell's job table, a SIGKILL
+	# of Redis is not reported into the TAP.
+	disown -a
 }
 
 teardown_file() {
@@ -247,6 +250,21 @@ assert_no_secret_in() {
 	fi
 	redis_cmd "$REDIS" acl setuser app "#$old_hash" "!$new_hash" >/dev/null
 	stop_pidfile "$dir/pid" INT
+}
+
+@test "keyed deposits survive a Redis restart from its AOF: the replay is not refused by the default user's ACL" {
+	local key="restart-$RANDOM" before
+	post "/v1/bitcoins?bitcoins=9" -H "Idempotency-Key: $key"
+	assert_equal "$HTTP_STATUS" 204
+	before="$(total)"
+	kill -KILL "$(cat "$REDIS/pid")"
+	rm -f "$REDIS/pid"
+	redis_start "$REDIS" --aclfile "$REDIS/secrets/users.acl" --enable-debug-command yes
+	assert_equal "$(total)" "$before"
+	post "/v1/bitcoins?bitcoins=9" -H "Idempotency-Key: $key"
+	assert_equal "$(header Idempotent-Replayed)" true
+	run grep -c CRITICAL "$REDIS/redis.log"
+	assert_output 0
 }
 
 @test "start-lighttpd refuses a password in the environment and says where it belongs" {
