@@ -28,8 +28,8 @@
 #            permissions stay all: Redis replays the AOF as the default user,
 #            and EXEC checks its permissions again, so without them every
 #            MULTI/EXEC in the AOF (each keyed deposit) would be dropped at
-#            the next start (redis/redis#14541; so in 7.0 and 7.4, fixed
-#            upstream in late 2025)
+#            the next start (redis/redis#14541, seen here with Redis 7.0 and
+#            8.0; fixed upstream in late 2025)
 #   app      EVAL with the keys bitcoins and idempotency:*; GET and INCRBY on
 #            bitcoins; GET and SET on idempotency:*; nothing else
 #   probe    PING only
@@ -52,6 +52,8 @@
 #      downtime) and wait for kubectl rollout status;
 #   3. delete redis-app-password.old; run this script; ACL LOAD again: the
 #      old password is refused from then on.
+# The probe's password goes the same way (each probe reads its file anew,
+# so no restart); the admin's too, where the steps change only users.acl.
 # ACL LOAD reads the whole file or changes nothing. Redis 7.4 and later keep
 # connected clients through it; 7.0 and 7.2 close those of other users than
 # default, which then reconnect on their next command.
