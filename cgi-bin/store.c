@@ -339,8 +339,8 @@ static redisReply *store_receive(struct store *store, const char *command,
 
 /* Sorts an error reply to command into the state it reports, and logs the
  * state and its remedy for the operator (a total at its limit is the
- * client's concern, not the operator's). A refused password drops the connection,
- * so that the next command authenticates again. */
+ * client's concern, not the operator's). A refused password drops the
+ * connection, so that the next command authenticates again. */
 static enum store_status store_refused(struct store *store,
                                        const char *command, const char *error)
 {
