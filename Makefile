@@ -17,7 +17,7 @@ LINK ?= -static-pie
 LDFLAGS = $(LINK) -Wl,-z,relro,-z,now $(SANITIZE)
 LDLIBS = $(if $(LINK),-lhiredis -lfcgi,-Wl,-Bstatic -lhiredis -lfcgi -Wl,-Bdynamic)
 
-SHARED = accept amount cgi config log outcome refusal resolve serve store
+SHARED = accept amount cgi config deposit log outcome refusal resolve serve store
 PROGRAMS = bitcoins healthz
 # Starts lighttpd with its settings checked (cgi-bin/start-lighttpd.c); it
 # needs no shell, so that an image can do without one.
@@ -107,17 +107,20 @@ stack: ## Serve the production shape on loopback: nginx TLS front, 3 backends, R
 	@$(MAKE) --no-print-directory build
 	@scripts/stack.sh
 
-# libFuzzer harnesses for the code that reads untrusted bytes (tests/fuzz/),
+# libFuzzer harnesses for the code that reads untrusted bytes, and for what
+# the deposit script's replies mean (tests/fuzz/),
 # with ASan and UBSan. `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
-FUZZ_TARGETS = amount accept
+FUZZ_TARGETS = amount accept deposit
 FUZZ_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -Icgi-bin \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# fuzz_deposit parses its input with hiredis's reader, as store.c does.
+FUZZ_LDLIBS = -lhiredis
 
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) ## Build the libFuzzer harnesses into build/fuzz/
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c cgi-bin/%.c cgi-bin/%.h
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_$*.c cgi-bin/$*.c
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_$*.c cgi-bin/$*.c $(FUZZ_LDLIBS)
 
 fuzz: ## Run each libFuzzer harness for FUZZ_SECONDS (60) seconds; corpus in .cache/fuzz/
 	@scripts/deps.sh build fuzz

@@ -1,6 +1,7 @@
 /* amount.c: parses the deposit amount out of the query string. This is the
  * only code that reads bytes chosen by the client, so it is written to be
  * fuzzed: it takes a length, never reads past it, and allocates nothing. */
+#include <stdio.h>
 #include <string.h>
 
 #include "amount.h"
@@ -67,8 +68,8 @@ static int name_is(struct component name, const char *plain)
 	return matched == plain_length;
 }
 
-/* Parses an encoded value as a decimal amount from 1 to AMOUNT_MAX. */
-static enum amount_status parse_value(struct component value,
+/* Parses an encoded value as a decimal amount from 1 to max. */
+static enum amount_status parse_value(struct component value, long long max,
                                       long long *amount)
 {
 	size_t position = 0;
@@ -85,7 +86,7 @@ static enum amount_status parse_value(struct component value,
 			return AMOUNT_NOT_DIGITS;
 		if (!too_large)
 			total = total * 10 + (c - '0');
-		too_large = too_large || total > AMOUNT_MAX;
+		too_large = too_large || total > max;
 	}
 	if (too_large)
 		return AMOUNT_TOO_LARGE;
@@ -114,7 +115,7 @@ static void next_pair(struct component query, size_t *position,
 }
 
 enum amount_status amount_from_query(const char *bytes, size_t length,
-                                     long long *amount)
+                                     long long max, long long *amount)
 {
 	struct component query = { bytes, length }, name, value, found = { 0 };
 	size_t position = 0;
@@ -131,28 +132,38 @@ enum amount_status amount_from_query(const char *bytes, size_t length,
 	}
 	if (!seen)
 		return AMOUNT_MISSING;
-	return parse_value(found, amount);
+	return parse_value(found, max < AMOUNT_MAX ? max : AMOUNT_MAX, amount);
 }
 
-const char *amount_error(enum amount_status status)
+void amount_explain(enum amount_status status, long long max, char *text,
+                    size_t size)
 {
+	const char *fixed = "the deposit amount is valid";
+
 	switch (status) {
 	case AMOUNT_MISSING:
-		return "the query parameter bitcoins is missing; send POST /v1/bitcoins?bitcoins=N with N from 1 to 9007199254740991";
+		snprintf(text, size, "the query parameter bitcoins is missing; send POST /v1/bitcoins?bitcoins=N with N from 1 to %lld", max);
+		return;
 	case AMOUNT_EMPTY:
-		return "the query parameter bitcoins is empty; give a whole number from 1 to 9007199254740991";
-	case AMOUNT_NOT_DIGITS:
-		return "bitcoins must be written with the digits 0-9 only: no sign, decimal point, exponent, hex, spaces or other characters";
-	case AMOUNT_ZERO:
-		return "bitcoins must be at least 1; a deposit of zero adds nothing";
+		snprintf(text, size, "the query parameter bitcoins is empty; give a whole number from 1 to %lld", max);
+		return;
 	case AMOUNT_TOO_LARGE:
-		return "bitcoins must be at most 9007199254740991 (2^53-1) per deposit";
+		snprintf(text, size, "bitcoins must be at most %lld per deposit", max);
+		return;
+	case AMOUNT_NOT_DIGITS:
+		fixed = "bitcoins must be written with the digits 0-9 only: no sign, decimal point, exponent, hex, spaces or other characters";
+		break;
+	case AMOUNT_ZERO:
+		fixed = "bitcoins must be at least 1; a deposit of zero adds nothing";
+		break;
 	case AMOUNT_REPEATED:
-		return "the query parameter bitcoins is given more than once; give it exactly once";
+		fixed = "the query parameter bitcoins is given more than once; give it exactly once";
+		break;
 	case AMOUNT_BAD_ESCAPE:
-		return "the value of bitcoins has a malformed percent-escape; use %XX with two hex digits";
+		fixed = "the value of bitcoins has a malformed percent-escape; use %XX with two hex digits";
+		break;
 	case AMOUNT_OK:
 		break;
 	}
-	return "the deposit amount is valid";
+	snprintf(text, size, "%s", fixed);
 }

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-/* The largest amount one deposit may add: 2^53 - 1, so that JavaScript
+/* The largest MAX_DEPOSIT (config.c): 2^53 - 1, so that JavaScript
  * clients, which hold numbers as doubles, see every amount exactly. */
 #define AMOUNT_MAX 9007199254740991LL
 
@@ -20,11 +20,14 @@ enum amount_status {
 };
 
 /* Finds the one "bitcoins" parameter in the query (length bytes, any bytes
- * allowed) and parses its percent-decoded value into *amount. */
+ * allowed) and parses its percent-decoded value, from 1 to max (at most
+ * AMOUNT_MAX), into *amount. */
 enum amount_status amount_from_query(const char *query, size_t length,
-                                     long long *amount);
+                                     long long max, long long *amount);
 
-/* Returns the client-facing explanation of a status other than AMOUNT_OK. */
-const char *amount_error(enum amount_status status);
+/* Writes the client-facing explanation of a status other than AMOUNT_OK,
+ * naming max where it matters, into text (size bytes, NUL included). */
+void amount_explain(enum amount_status status, long long max, char *text,
+                    size_t size);
 
 #endif

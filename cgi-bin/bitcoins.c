@@ -2,9 +2,10 @@
  *
  *   GET, HEAD  200 the total as a decimal integer, no trailing newline;
  *              {"bitcoins":N} when the client prefers application/json
- *   POST       ?bitcoins=N adds N (1..2^53-1) atomically: 204
- *              400 bad amount, 409 total would overflow, 422 reused
- *              Idempotency-Key with another amount
+ *   POST       ?bitcoins=N adds N (1..MAX_DEPOSIT) atomically: 204
+ *              400 bad amount (the body names the maximum), 409 the total
+ *              would pass 2^53-1, 422 reused Idempotency-Key with another
+ *              amount
  *   other      405 with Allow
  *   Redis down, slow or refusing: 503 with a Retry-After that fits its
  *   state when nothing happened; 504 for a deposit sent without a reply,
@@ -23,6 +24,7 @@
 #define TOTAL_TEXT_MAX 32
 #define TOTAL_JSON_MAX 48
 #define IDEMPOTENCY_KEY_LENGTH_MAX 255
+#define AMOUNT_ERROR_MAX 160
 
 /* GET and HEAD: the total, as plain text unless JSON is preferred. */
 static void send_total(const struct request *request, struct store *store)
@@ -57,31 +59,22 @@ static bool is_valid_idempotency_key(const char *key)
 	return length >= 1 && length <= IDEMPOTENCY_KEY_LENGTH_MAX;
 }
 
-/* Performs the deposit, once per Idempotency-Key when the client sent one. */
-static enum store_status add_amount(const struct request *request,
-                                    struct store *store, long long amount,
-                                    long long *total, bool *replayed)
-{
-	*replayed = false;
-	if (request->idempotency_key == NULL)
-		return store_deposit(store, amount, total);
-	return store_deposit_once(store, request->idempotency_key, amount,
-	                          total, replayed);
-}
-
-/* POST: validates the amount, adds it, and logs the deposit. */
+/* POST: validates the amount (1 to MAX_DEPOSIT), adds it, once per
+ * Idempotency-Key when the client sent one, and logs the deposit. */
 static void deposit(const struct request *request, struct store *store)
 {
 	struct reply done = { 204, NULL, NULL, NULL };
+	long long max = store->config->max_deposit, amount = 0, total = 0;
+	char amount_error[AMOUNT_ERROR_MAX];
 	enum amount_status parsed;
 	enum store_status status;
-	long long amount = 0, total = 0;
 	bool replayed;
 
-	parsed = amount_from_query(request->query, strlen(request->query),
+	parsed = amount_from_query(request->query, strlen(request->query), max,
 	                           &amount);
 	if (parsed != AMOUNT_OK) {
-		reply_error(request, 400, amount_error(parsed));
+		amount_explain(parsed, max, amount_error, sizeof(amount_error));
+		reply_error(request, 400, amount_error);
 		return;
 	}
 	if (request->idempotency_key != NULL &&
@@ -89,7 +82,8 @@ static void deposit(const struct request *request, struct store *store)
 		reply_error(request, 400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
 		return;
 	}
-	status = add_amount(request, store, amount, &total, &replayed);
+	status = store_deposit(store, request->idempotency_key, amount, &total,
+	                       &replayed);
 	if (status == STORE_UNKNOWN_OUTCOME)
 		log_line("deposit amount=%lld outcome unknown idempotency-key=%s",
 		         amount, request->idempotency_key != NULL

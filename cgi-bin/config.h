@@ -4,19 +4,29 @@
 
 #include <sys/time.h>
 
+/* The longest Redis password read from REDIS_PASSWORD_FILE. */
+#define REDIS_PASSWORD_MAX 512
+
 struct config {
 	const char *redis_host;
 	/* REDIS_HOST as resolved once by start-lighttpd, so that no request
 	 * needs DNS; NULL when it could not be resolved then */
 	const char *redis_address;
 	int redis_port;
-	const char *redis_password; /* NULL when unset or empty: no AUTH is sent */
+	/* REDIS_USER, the Redis ACL user; NULL: AUTH names none ("default") */
+	const char *redis_user;
+	/* read from REDIS_PASSWORD_FILE when the program starts (never from the
+	 * environment, where /proc/PID/environ would show it); "" when no file
+	 * is set: no AUTH is sent */
+	char redis_password[REDIS_PASSWORD_MAX + 1];
 	struct timeval redis_timeout;
 	long idempotency_ttl_s;
+	long long max_deposit; /* MAX_DEPOSIT: the most one deposit may add */
 };
 
-/* Fills config from the environment. Returns NULL when every value is valid,
- * otherwise a constant message naming the variable that is wrong. */
+/* Fills config from the environment and the password file. Returns NULL
+ * when every value is valid, otherwise a constant message naming the
+ * variable that is wrong. */
 const char *config_load(struct config *config);
 
 #endif

@@ -1,8 +1,10 @@
 /* healthz.c: the probes.
  *
- *   GET, HEAD /healthz  readiness: 200 "OK" when Redis answers PING in
- *                       time, else 503 {"error":"..."} with the reason
- *                       (unreachable, silent, loading, busy, ...)
+ *   GET, HEAD /healthz  readiness: 200 "OK" when Redis would take a deposit
+ *                       now (asked without writing anything), else 503
+ *                       {"error":"..."} with the reason (unreachable,
+ *                       silent, loading, busy, full, read-only, cannot
+ *                       persist, refused our credentials, ...)
  *   GET, HEAD /livez    liveness: 200 "OK", without touching Redis, so a
  *                       Redis outage never restarts every backend
  *   other methods       405 with Allow */
@@ -21,10 +23,11 @@ static void reply_ok(const struct request *request)
 	reply_send(request, &ok);
 }
 
-/* Readiness: Redis must answer PING in time. */
+/* Readiness: Redis must accept a deposit now. A PING would pass while
+ * Redis refuses every write (out of memory, a read-only replica). */
 static void check_redis(const struct request *request, struct store *store)
 {
-	enum store_status status = store_ping(store);
+	enum store_status status = store_probe(store);
 
 	if (status == STORE_OK)
 		reply_ok(request);

@@ -2,6 +2,7 @@
  * tells the client the truth about its request: 503 with Retry-After only
  * when nothing happened, 504 when a deposit may or may not have counted.
  * Bodies name no setting, key or host: those go to the log (store.c). */
+#include "deposit.h"
 #include "outcome.h"
 
 /* How to answer one outcome: the HTTP status, for a 503 the seconds to
@@ -37,8 +38,10 @@ static const struct answer answers[] = {
 	[STORE_AUTH_REJECTED] = { 503, 30, "Redis unavailable: it rejected our credentials; nothing was changed; an operator must fix the configuration; try again later" },
 	[STORE_NO_PERMISSION] = { 503, 30, "Redis unavailable: it does not permit this operation to our account; nothing was changed; an operator must fix its permissions; try again later" },
 	[STORE_REFUSED] = { 503, 5, "Redis refused the operation; nothing was changed; try again later" },
-	[STORE_OVERFLOW] = { 409, 0, "this deposit would take the total past 9223372036854775807; nothing was added" },
+	[STORE_TOTAL_LIMIT] = { 409, 0, "this deposit would take the total past " TOTAL_MAX_TEXT " (2^53-1), the most the bank holds so that every client reads it exactly; nothing was added" },
 	[STORE_NOT_INTEGER] = { 500, 0, "the stored total is not an integer; nothing was changed; an operator must repair it" },
+	[STORE_WRONG_TYPE] = { 500, 0, "a value stored on the server has an unexpected type; nothing was changed; an operator must repair it" },
+	[STORE_RECORD_DAMAGED] = { 500, 0, "the record of this Idempotency-Key on the server is damaged, so a repeat cannot be ruled out; nothing was changed; an operator must repair it" },
 	[STORE_KEY_REUSED] = { 422, 0, "this Idempotency-Key was already used with a different amount; nothing was added; use a new key for a new deposit" },
 };
 

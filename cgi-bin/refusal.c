@@ -1,9 +1,10 @@
 /* refusal.c: sorts Redis's error replies by the state they report. The
  * first word of an error is its code (Redis 7 and 8 alike, and errors
  * raised inside a script keep it: "OOM command not allowed ... script: ...").
- * Every refusal means the command did not run: Redis checks a command (and
- * a script's first write) against its state before running it, and once a
- * script has written, it lets every later command of that script run. */
+ * Every refusal means the command did not run: Redis checks a command (a
+ * script declared with "#!lua" as a whole, before any of it runs) against
+ * its state before running it, and once a script has written, it lets every
+ * later command of that script run (deposit.c). */
 #include <string.h>
 
 #include "refusal.h"
@@ -26,7 +27,7 @@ static const struct refusal refusals[] = {
 	{ "NOAUTH", STORE_AUTH_REJECTED },
 	{ "WRONGPASS", STORE_AUTH_REJECTED },
 	{ "NOPERM", STORE_NO_PERMISSION },
-	{ "WRONGTYPE", STORE_NOT_INTEGER },
+	{ "WRONGTYPE", STORE_WRONG_TYPE },
 };
 
 /* Tells whether the error starts with the code as a whole word. */
@@ -38,17 +39,20 @@ static bool has_code(const char *error, const char *code)
 	       (error[length] == ' ' || error[length] == '\0');
 }
 
-/* Sorts a generic "ERR ..." by its text: INCRBY's own refusals, and an ACL
- * refusal inside a script (Redis 7: "The user executing the script can't
- * run this command", Redis 8: "ACL failure in script"). */
+/* Sorts a generic "ERR ..." by its text: INCRBY's own refusals (the
+ * deposit script checks the limit first, so an overflow cannot happen, but
+ * it would be the same answer), and an ACL refusal inside a script (Redis
+ * 7: "The user executing the script can't run this command" or "can't
+ * access at least one of the keys", Redis 8: "ACL failure in script"). */
 static enum store_status generic_status(const char *error)
 {
 	if (strstr(error, "increment or decrement would overflow") != NULL)
-		return STORE_OVERFLOW;
+		return STORE_TOTAL_LIMIT;
 	if (strstr(error, "value is not an integer") != NULL)
 		return STORE_NOT_INTEGER;
 	if (strstr(error, "ACL failure") != NULL ||
-	    strstr(error, "can't run this command") != NULL)
+	    strstr(error, "can't run this command") != NULL ||
+	    strstr(error, "can't access at least one of the keys") != NULL)
 		return STORE_NO_PERMISSION;
 	return STORE_REFUSED;
 }
@@ -79,13 +83,15 @@ const char *refusal_remedy(enum store_status status)
 	case STORE_PRIMARY_DOWN:
 		return "REDIS_HOST leads to a replica that lost its primary; restore the link, or point REDIS_HOST at the primary";
 	case STORE_AUTH_REJECTED:
-		return "Redis wants another password; set REDIS_PASSWORD to its requirepass";
+		return "Redis refused our credentials; REDIS_USER and the password in REDIS_PASSWORD_FILE must be a user and password of its ACL file (scripts/gen-redis-secret.sh)";
 	case STORE_NO_PERMISSION:
-		return "the Redis user may not run this command; grant it GET, INCRBY, SET and EVAL (ACL SETUSER)";
+		return "the Redis user (REDIS_USER) may not run this; its ACL must allow EVAL with the keys bitcoins and idempotency:*, GET and INCRBY on bitcoins, and GET and SET on idempotency:* (scripts/gen-redis-secret.sh)";
 	case STORE_NOT_INTEGER:
 		return "the key bitcoins holds something other than an integer; an operator must repair it (SET bitcoins N)";
-	case STORE_OVERFLOW:
-		return "the deposit would take the total past 2^63-1";
+	case STORE_WRONG_TYPE:
+		return "a key holds another type than the command expects; an operator must repair it";
+	case STORE_TOTAL_LIMIT:
+		return "the deposit would take the total past 2^53-1";
 	default:
 		return "Redis refused the command, which did not run; its error says why";
 	}

@@ -1,6 +1,6 @@
 /* refusal.h: Redis's error replies, sorted into the states they report. An
  * error reply means Redis refused the command: it did not run (our deposit
- * script can only fail before its first write, see refusal.c). */
+ * script can only fail before its first write, see deposit.c). */
 #ifndef MONEYBANK_REFUSAL_H
 #define MONEYBANK_REFUSAL_H
 

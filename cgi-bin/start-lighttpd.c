@@ -11,7 +11,9 @@
  *   PORT (8080), BIND_ADDR (127.0.0.1), BACKEND_MODE (cgi or fastcgi),
  *   APP_DIR (this program's directory), CONF_DIR (the one above it),
  *   RUN_DIR (a new directory in $TMPDIR or /tmp), LIGHTTPD_PATH
- *   (/usr/sbin/lighttpd), and the programs' settings (config.c). */
+ *   (/usr/sbin/lighttpd), and the programs' settings (config.c). The Redis
+ *   password is never in the environment: the programs read it from
+ *   REDIS_PASSWORD_FILE themselves. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -117,14 +119,28 @@ static void require_program(const char *dir, const char *name)
 		die("no program %s in APP_DIR %s; run 'make build' first\n", name, dir);
 }
 
+/* Refuses a password in the environment: every process lighttpd starts
+ * would show it in /proc/PID/environ. It belongs in a file. */
+static void refuse_password_in_environment(void)
+{
+	const char *password = getenv("REDIS_PASSWORD");
+
+	if (password != NULL && password[0] != '\0')
+		die("REDIS_PASSWORD is no longer read: a secret in the environment shows in /proc/PID/environ of "
+		    "every process; put the password in a file and set REDIS_PASSWORD_FILE (and REDIS_USER)\n");
+}
+
 /* Reads this program's settings and checks them all, and the programs'
- * settings through config.c, as the programs themselves will. */
+ * settings through config.c, as the programs themselves will (the password
+ * file included: it must be readable by this user, as by the programs). */
 static void check_settings(struct launch *launch, struct config *config)
 {
-	const char *port = getenv("PORT"), *problem = config_load(config);
+	const char *port = getenv("PORT"), *problem;
 	char *end;
 	long number;
 
+	refuse_password_in_environment();
+	problem = config_load(config);
 	launch->app_dir = getenv("APP_DIR");
 	launch->conf_dir = getenv("CONF_DIR");
 	launch->run_dir = getenv("RUN_DIR");
@@ -160,8 +176,10 @@ static void export_program_settings(const struct config *config)
 	export_setting("REDIS_HOST", config->redis_host);
 	snprintf(number, sizeof(number), "%d", config->redis_port);
 	export_setting("REDIS_PORT", number);
-	if (config->redis_password == NULL)
-		export_setting("REDIS_PASSWORD", "");
+	default_to("REDIS_USER", "");
+	default_to("REDIS_PASSWORD_FILE", "");
+	snprintf(number, sizeof(number), "%lld", config->max_deposit);
+	export_setting("MAX_DEPOSIT", number);
 	snprintf(number, sizeof(number), "%lld",
 	         (long long)config->redis_timeout.tv_sec * 1000 +
 	         config->redis_timeout.tv_usec / 1000);

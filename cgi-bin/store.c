@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "deposit.h"
 #include "log.h"
 #include "refusal.h"
 #include "store.h"
@@ -18,25 +19,6 @@
 #define IDEMPOTENCY_PREFIX "idempotency:"
 #define NUMBER_MAX 24
 #define IDEMPOTENCY_KEY_MAX 320
-
-/* Checks the key, adds the amount and records the key, atomically. Replies
- * {0, total} for a deposit, {1, 0} for a replay, {2, 0} for another amount.
- * Redis refuses a script's first write (INCRBY) when its state forbids
- * writes, and then lets its later writes run; only an ACL can still refuse
- * the SET after the INCRBY ran, so the script checks that first: every
- * error reply then means nothing changed. */
-static const char deposit_once_script[] =
-	"local seen = redis.call('GET', KEYS[2])\n"
-	"if seen then\n"
-	"  if seen == ARGV[1] then return {1, 0} end\n"
-	"  return {2, 0}\n"
-	"end\n"
-	"if not redis.acl_check_cmd('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) then\n"
-	"  return redis.error_reply('NOPERM this user may not record idempotency keys')\n"
-	"end\n"
-	"local total = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
-	"redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])\n"
-	"return {0, total}\n";
 
 /* Redis is reached at the address REDIS_HOST had when start-lighttpd
  * resolved it, or at REDIS_HOST itself when that is already numeric; with
@@ -121,7 +103,8 @@ static struct timespec clock_after(const struct timeval *span)
 }
 
 /* Starts the time budget of one operation: REDIS_TIMEOUT_MS in all for
- * what it asks of Redis, name resolution, connect and replies included. */
+ * what it asks of Redis, name resolution, connect, write and replies
+ * included: each step gets only the time left (store_time_left). */
 static void store_start_clock(struct store *store)
 {
 	store->deadline = clock_after(&store->config->redis_timeout);
@@ -246,17 +229,22 @@ static bool store_open(struct store *store)
 
 /* Opens the connection if there is none, or if the kept one was closed by
  * Redis; without that check, the first request after a Redis restart would
- * fail with a 503 though Redis is back. Replies are awaited no longer than
- * the time left. Returns false when Redis cannot be reached in time. */
+ * fail with a 503 though Redis is back. Returns false when Redis cannot be
+ * reached in time. */
 static bool store_connect(struct store *store)
 {
 	if (store->redis != NULL && store_connection_closed(store))
 		store_drop(store, "the kept connection was closed; reconnecting");
-	if (store->redis == NULL && !store_open(store))
-		return false;
-	if (redisSetTimeout(store->redis, store_time_left(store)) != REDIS_OK)
-		store_drop(store, "cannot set the reply timeout");
-	return store->redis != NULL;
+	return store->redis != NULL || store_open(store);
+}
+
+/* Bounds the next write or read on the connection by the time left of the
+ * budget: hiredis applies a timeout to each write() and read(), so without
+ * this a reply read after another (AUTH's, then the command's) could wait a
+ * whole REDIS_TIMEOUT_MS again. Returns false when it cannot be set. */
+static bool store_bound_wait(struct store *store)
+{
+	return redisSetTimeout(store->redis, store_time_left(store)) == REDIS_OK;
 }
 
 /* Drops a connection that failed while carrying command, logging what
@@ -270,6 +258,19 @@ static void store_fail(struct store *store, const char *command,
 	store_close(store);
 }
 
+/* Queues AUTH with REDIS_USER, when set, and the password. */
+static bool store_queue_auth(struct store *store)
+{
+	const struct config *config = store->config;
+
+	if (config->redis_user != NULL)
+		return redisAppendCommand(store->redis, "AUTH %s %s",
+		                          config->redis_user,
+		                          config->redis_password) == REDIS_OK;
+	return redisAppendCommand(store->redis, "AUTH %s",
+	                          config->redis_password) == REDIS_OK;
+}
+
 /* Writes AUTH (on a new connection with a password, in the same write,
  * which saves a round trip per request) and the command. Returns false,
  * with the connection dropped, when not all of it could be written in
@@ -279,14 +280,12 @@ static bool store_send(struct store *store, int argc, const char **argv,
                        bool *auth_sent)
 {
 	int done = 0;
-	bool queued = true;
+	bool queued = store_bound_wait(store);
 
-	*auth_sent = store->config->redis_password != NULL &&
+	*auth_sent = store->config->redis_password[0] != '\0' &&
 	             !store->authenticated;
-	if (*auth_sent)
-		queued = redisAppendCommand(store->redis, "AUTH %s",
-		                            store->config->redis_password) ==
-		         REDIS_OK;
+	if (queued && *auth_sent)
+		queued = store_queue_auth(store);
 	if (queued)
 		queued = redisAppendCommandArgv(store->redis, argc, argv,
 		                                NULL) == REDIS_OK;
@@ -297,14 +296,15 @@ static bool store_send(struct store *store, int argc, const char **argv,
 	return queued;
 }
 
-/* Reads one reply to command. Returns it, or NULL with the connection
- * dropped when none came in time: the command was sent, so it may have
- * run. */
+/* Reads one reply to command, waiting no longer than the time left.
+ * Returns it, or NULL with the connection dropped when none came in time:
+ * the command was sent, so it may have run. */
 static redisReply *store_read(struct store *store, const char *command)
 {
 	redisReply *reply = NULL;
 
-	if (redisGetReply(store->redis, (void **)&reply) != REDIS_OK) {
+	if (!store_bound_wait(store) ||
+	    redisGetReply(store->redis, (void **)&reply) != REDIS_OK) {
 		store_fail(store, command, "was sent but no reply came, so it may have run");
 		reply = NULL;
 	}
@@ -338,15 +338,15 @@ static redisReply *store_receive(struct store *store, const char *command,
 }
 
 /* Sorts an error reply to command into the state it reports, and logs the
- * state and its remedy for the operator (an overflow is the client's
- * concern, not the operator's). A refused password drops the connection,
- * so that the next command authenticates again. */
+ * state and its remedy for the operator (a total at its limit is the
+ * client's concern, not the operator's). A refused password drops the
+ * connection, so that the next command authenticates again. */
 static enum store_status store_refused(struct store *store,
                                        const char *command, const char *error)
 {
 	enum store_status status = refusal_status(error);
 
-	if (status != STORE_OVERFLOW)
+	if (status != STORE_TOTAL_LIMIT)
 		log_line("redis %s:%d refused %s: %s (%s)",
 		         store->config->redis_host, store->config->redis_port,
 		         command, error, refusal_remedy(status));
@@ -396,15 +396,14 @@ static bool parse_total(const char *text, long long *total)
 	       (text[0] == '-' || (text[0] >= '0' && text[0] <= '9'));
 }
 
-enum store_status store_ping(struct store *store)
+enum store_status store_probe(struct store *store)
 {
-	const char *argv[] = { "PING" };
+	const char *argv[] = { "EVAL", deposit_probe_script, "0" };
 	enum store_status status;
-	redisReply *reply = store_run(store, 1, argv, &status);
+	redisReply *reply = store_run(store, 3, argv, &status);
 
 	if (reply != NULL) {
-		if (reply->type != REDIS_REPLY_STATUS ||
-		    strcmp(reply->str, "PONG") != 0)
+		if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1)
 			status = STORE_UNKNOWN_OUTCOME;
 		freeReplyObject(reply);
 	}
@@ -427,66 +426,55 @@ enum store_status store_total(struct store *store, long long *total)
 			status = STORE_UNKNOWN_OUTCOME;
 		freeReplyObject(reply);
 	}
+	/* GET reads the total alone: a WRONGTYPE can only be the total's. */
+	if (status == STORE_WRONG_TYPE)
+		status = STORE_NOT_INTEGER;
 	if (status == STORE_NOT_INTEGER)
 		log_line("redis: %s", refusal_remedy(status));
 	return status;
 }
 
-enum store_status store_deposit(struct store *store, long long amount,
-                                long long *total)
+/* Logs, for the operator, what a deposit found damaged and how to repair
+ * it; record_key is the idempotency record the deposit used, or NULL. */
+static void store_log_damage(enum store_status status, const char *record_key)
 {
-	char amount_text[NUMBER_MAX];
-	const char *argv[] = { "INCRBY", TOTAL_KEY, amount_text };
-	enum store_status status;
-	redisReply *reply;
-
-	snprintf(amount_text, sizeof(amount_text), "%lld", amount);
-	reply = store_run(store, 3, argv, &status);
-	if (reply != NULL) {
-		if (reply->type == REDIS_REPLY_INTEGER)
-			*total = reply->integer;
-		else
-			status = STORE_UNKNOWN_OUTCOME;
-		freeReplyObject(reply);
-	}
-	return status;
+	if (status == STORE_NOT_INTEGER)
+		log_line("redis: %s", refusal_remedy(status));
+	else if (status == STORE_RECORD_DAMAGED)
+		log_line("redis: the idempotency record %s holds another type than a string; "
+		         "an operator must find out what wrote it, then DEL it", record_key);
 }
 
-/* Reads the script's {outcome, total} reply; any other shape leaves the
- * outcome unknown. */
-static enum store_status deposit_once_outcome(const redisReply *reply,
-                                              long long *total,
-                                              bool *replayed)
-{
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-	    reply->element[0]->type != REDIS_REPLY_INTEGER ||
-	    reply->element[1]->type != REDIS_REPLY_INTEGER)
-		return STORE_UNKNOWN_OUTCOME;
-	*replayed = reply->element[0]->integer == 1;
-	*total = reply->element[1]->integer;
-	return reply->element[0]->integer == 2 ? STORE_KEY_REUSED : STORE_OK;
-}
-
-enum store_status store_deposit_once(struct store *store, const char *key,
-                                     long long amount, long long *total,
-                                     bool *replayed)
+enum store_status store_deposit(struct store *store, const char *key,
+                                long long amount, long long *total,
+                                bool *replayed)
 {
 	char amount_text[NUMBER_MAX], ttl_text[NUMBER_MAX];
-	char record_key[IDEMPOTENCY_KEY_MAX];
-	const char *argv[] = { "EVAL", deposit_once_script, "2", TOTAL_KEY,
-	                       record_key, amount_text, ttl_text };
+	char record_key[IDEMPOTENCY_KEY_MAX] = "";
+	const char *argv[] = { "EVAL", deposit_script, "1", TOTAL_KEY,
+	                       amount_text, NULL, NULL };
 	enum store_status status;
 	redisReply *reply;
+	int argc = 5;
 
 	snprintf(amount_text, sizeof(amount_text), "%lld", amount);
-	snprintf(ttl_text, sizeof(ttl_text), "%ld",
-	         store->config->idempotency_ttl_s);
-	snprintf(record_key, sizeof(record_key), "%s%s", IDEMPOTENCY_PREFIX, key);
+	if (key != NULL) {
+		snprintf(ttl_text, sizeof(ttl_text), "%ld",
+		         store->config->idempotency_ttl_s);
+		snprintf(record_key, sizeof(record_key), "%s%s",
+		         IDEMPOTENCY_PREFIX, key);
+		argv[2] = "2";
+		argv[4] = record_key;
+		argv[5] = amount_text;
+		argv[6] = ttl_text;
+		argc = 7;
+	}
 	*replayed = false;
-	reply = store_run(store, 7, argv, &status);
+	reply = store_run(store, argc, argv, &status);
 	if (reply != NULL) {
-		status = deposit_once_outcome(reply, total, replayed);
+		status = deposit_outcome(reply, total, replayed);
 		freeReplyObject(reply);
 	}
+	store_log_damage(status, record_key);
 	return status;
 }

@@ -1,5 +1,6 @@
 /* store.h: the bitcoin total in Redis. Every change is one atomic Redis
- * command, so concurrent deposits on any number of replicas all count. */
+ * script (deposit.c), so concurrent deposits on any number of replicas all
+ * count, and none takes the total past its limit. */
 #ifndef MONEYBANK_STORE_H
 #define MONEYBANK_STORE_H
 
@@ -25,11 +26,14 @@ enum store_status {
 	STORE_DISK_ERROR,      /* MISCONF: Redis cannot persist, refuses writes */
 	STORE_READ_ONLY,       /* READONLY: we reached a replica */
 	STORE_PRIMARY_DOWN,    /* MASTERDOWN: a replica that lost its primary */
-	STORE_AUTH_REJECTED,   /* NOAUTH, WRONGPASS: our password is wrong */
+	STORE_AUTH_REJECTED,   /* NOAUTH, WRONGPASS: our credentials are wrong */
 	STORE_NO_PERMISSION,   /* NOPERM: our Redis user may not run it */
 	STORE_REFUSED,         /* any other error reply: it did not run */
-	STORE_OVERFLOW,        /* the total would pass 2^63-1; nothing changed */
+	STORE_TOTAL_LIMIT,     /* the total would pass TOTAL_MAX (deposit.h);
+	                          nothing changed */
 	STORE_NOT_INTEGER,     /* the stored total is not an integer */
+	STORE_WRONG_TYPE,      /* WRONGTYPE: a key holds another type */
+	STORE_RECORD_DAMAGED,  /* an idempotency key's record is no string */
 	STORE_KEY_REUSED,      /* an idempotency key came back with another amount */
 };
 
@@ -56,22 +60,23 @@ void store_set_queued(struct store *store, bool queued);
 /* Closes the connection, if any. */
 void store_close(struct store *store);
 
-/* Checks that Redis answers PING with PONG. */
-enum store_status store_ping(struct store *store);
+/* Checks, without writing anything, that Redis would accept a deposit now:
+ * it runs a script declared as one that writes, which Redis refuses up
+ * front when it would refuse writes (full, read-only, cannot persist), and
+ * which our Redis user must be allowed to run. */
+enum store_status store_probe(struct store *store);
 
 /* Reads the total; a total never written is 0. */
 enum store_status store_total(struct store *store, long long *total);
 
-/* Adds amount to the total with INCRBY and returns the new total. */
-enum store_status store_deposit(struct store *store, long long amount,
-                                long long *total);
-
-/* Adds amount once per idempotency key: a key seen before with the same
+/* Adds amount to the total unless that would take it past TOTAL_MAX
+ * (STORE_TOTAL_LIMIT), and returns the new total. With an idempotency key
+ * (NULL: none) it adds it once per key: a key seen before with the same
  * amount sets *replayed and changes nothing; with another amount it gives
- * STORE_KEY_REUSED. The check, the deposit and the record are one Lua
+ * STORE_KEY_REUSED. The checks, the deposit and the record are one Lua
  * script, so concurrent retries on different replicas count once. */
-enum store_status store_deposit_once(struct store *store, const char *key,
-                                     long long amount, long long *total,
-                                     bool *replayed);
+enum store_status store_deposit(struct store *store, const char *key,
+                                long long amount, long long *total,
+                                bool *replayed);
 
 #endif

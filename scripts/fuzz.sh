@@ -7,7 +7,7 @@
 # (default .cache/fuzz/artifacts). Prints one line per target:
 #   fuzz_TARGET: N executions in S s, C crashes
 # and fails when any target crashed or broke a promise.
-#   scripts/fuzz.sh [TARGET...]    (default: amount accept)
+#   scripts/fuzz.sh [TARGET...]    (default: amount accept deposit)
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,7 +44,7 @@ fuzz_target() {
 
 main() {
 	local target failed=0
-	[[ $# -gt 0 ]] || set -- amount accept
+	[[ $# -gt 0 ]] || set -- amount accept deposit
 	for target in "$@"; do
 		fuzz_target "$target" || failed=1
 	done

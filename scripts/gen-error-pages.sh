@@ -4,12 +4,13 @@
 # names no host, port, setting or file (tests/error-bodies.bats checks them,
 # and every body the suites receive). A 500, 502 or 504 can come after the
 # program sent a deposit to Redis (it crashed, or passed cgi.limits'
-# read-timeout), so those never invite a blind retry.
+# read-timeout), so those never invite a blind retry of a deposit; they
+# answer reads too, which may simply be sent again.
 # Usage: scripts/gen-error-pages.sh OUTPUT_DIR
 set -euo pipefail
 
 readonly API='use GET /v1/bitcoins to read the total, POST /v1/bitcoins?bitcoins=N to deposit, or GET /healthz and GET /livez to probe'
-readonly UNKNOWN_OUTCOME='a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe'
+readonly UNKNOWN_OUTCOME='a read may simply be sent again; a deposit may or may not have been added: check the total, or retry it with the same Idempotency-Key, which is safe'
 
 # status|message: one row per status lighttpd can answer on its own.
 readonly PAGES="400|the request is malformed (control characters, a bad header or a bad URL encoding); fix the request and send it again

@@ -1,68 +1,180 @@
 #!/usr/bin/env bash
-# Makes the Redis password once and turns it into the Secret redis-auth.
+# Makes the Redis users' passwords once and turns them into three Secrets, so
+# that each pod mounts only what it needs and Redis holds no password, only
+# SHA-256 hashes:
+#   redis-acl    users.acl: Redis's ACL file (redis.conf's aclfile), with
+#                the users below and the hashes of their passwords;
+#                mounted by the Redis pod only
+#   redis-app    password: the application's; mounted by the backends only
+#                (REDIS_PASSWORD_FILE)
+#   redis-probe  password: the probe's; mounted by the Redis pod only, for
+#                its own probes
+# The admin's password is in no Secret: it stays on the operator's machine,
+# and Redis has only its hash. The operator sends it on stdin, so that it is
+# on no command line and in no environment:
+#   kubectl -n devops-2025 exec -i redis-0 -- redis-cli --user admin --askpass \
+#     ACL LIST <k8s/secrets/redis-admin-password
 #
-#   scripts/gen-redis-secret.sh            create or update the Secret in the cluster
-#   scripts/gen-redis-secret.sh --print    print the Secret's manifest instead
+#   scripts/gen-redis-secret.sh               create or update the Secrets
+#   scripts/gen-redis-secret.sh --print       print their manifests instead
+#   scripts/gen-redis-secret.sh --files-only  only the files below, no kubectl
+#                                             (the local stack and the tests)
 #
-# The password lives in the git-ignored file k8s/secrets/redis-password (SECRETS_DIR
-# overrides the folder). It is created when missing and never overwritten, so
-# the backends and Redis keep agreeing on it and the data stays reachable.
-# The Secret has two keys: "password" (the backends' REDIS_PASSWORD and the
-# probes' REDISCLI_AUTH) and "redis-auth.conf" ("requirepass ...", which
-# redis.conf includes from a mounted file: the password is on no command line).
+# The users (Redis checks the commands a script calls against its caller's
+# ACL, so the app's user is allowed exactly what the deposit script and a
+# read of the total do, on exactly their keys):
+#   default  off, no password: no client can be it (a connection that has not
+#            authenticated as another user may run nothing but AUTH). Its
+#            permissions stay all: Redis replays the AOF as the default user,
+#            and EXEC checks its permissions again, so without them every
+#            MULTI/EXEC in the AOF (each keyed deposit) would be dropped at
+#            the next start (redis/redis#14541, seen here with Redis 7.0 and
+#            8.0; fixed upstream in late 2025)
+#   app      EVAL with the keys bitcoins and idempotency:*; GET and INCRBY on
+#            bitcoins; GET and SET on idempotency:*; nothing else
+#   probe    PING only
+#   admin    everything, for the operator
+#
+# The passwords live in the git-ignored folder k8s/secrets (SECRETS_DIR
+# overrides it), one file per user: redis-USER-password. Each is made when
+# missing and never overwritten; users.acl is written there from them.
+# A rotation keeps two passwords valid at once, so nothing is refused
+# meanwhile: users.acl also lists the hashes of redis-USER-password.next and
+# redis-USER-password.old when they exist. For the app's password:
+#   1. write a new password to redis-app-password.next; run this script;
+#      once the kubelet has updated redis-0's copy of users.acl (up to a
+#      minute or two), run ACL LOAD as admin: both passwords are valid;
+#   2. rename redis-app-password to .old and .next to redis-app-password;
+#      run this script: the backends' Secret has the new password. Each CGI
+#      reads its file when it starts, so CGI mode takes it up once the
+#      kubelet has updated the file; FastCGI responders read it once, so run
+#      kubectl rollout restart deployment/backend (maxUnavailable 0: no
+#      downtime) and wait for kubectl rollout status;
+#   3. delete redis-app-password.old; run this script; ACL LOAD again: the
+#      old password is refused from then on.
+# The probe's password goes the same way (each probe reads its file anew,
+# so no restart); the admin's too, where the steps change only users.acl.
+# ACL LOAD reads the whole file or changes nothing. Redis 7.4 and later keep
+# connected clients through it; 7.0 and 7.2 close those of other users than
+# default, which then reconnect on their next command.
 # KUBE_CONTEXT (default minikube) and NAMESPACE (default devops-2025) say where.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
-readonly SECRET_NAME=redis-auth
 readonly SECRETS_DIR="${SECRETS_DIR:-$REPO_DIR/k8s/secrets}"
-readonly PASSWORD_FILE="$SECRETS_DIR/redis-password"
+readonly ACL_FILE="$SECRETS_DIR/users.acl"
 readonly KUBE_CONTEXT="${KUBE_CONTEXT:-minikube}"
 readonly NAMESPACE="${NAMESPACE:-devops-2025}"
+readonly USERS="app probe admin"
+# The Secret of the single password Redis had before its ACL users.
+readonly LEGACY_SECRET=redis-auth
 
-# Writes a new random password, unless the file exists: noclobber makes the
-# redirection fail instead of replacing a password that data depends on.
+# Each user's permissions, after "user NAME on #HASH...". Single spaces: the
+# ACL file splits its lines on each one.
+permissions() {
+	case "$1" in
+	app) echo "resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set ~idempotency:*)" ;;
+	probe) echo "resetkeys resetchannels -@all +ping" ;;
+	admin) echo "~* &* +@all" ;;
+	esac
+}
+
+# Prints the file that holds user $1's password.
+password_file() {
+	echo "$SECRETS_DIR/redis-$1-password"
+}
+
+# Writes a new random password for user $1, unless its file exists:
+# noclobber makes the redirection fail instead of replacing a password.
 ensure_password() {
-	mkdir -p "$SECRETS_DIR"
-	chmod 700 "$SECRETS_DIR"
-	[[ -s "$PASSWORD_FILE" ]] && return 0
-	local password
-	password="$(openssl rand -hex 32)"
+	local file password
+	file="$(password_file "$1")"
+	[[ -s "$file" ]] && return 0
+	# 32 random bytes in hex, with coreutils alone (the Debian 13 test host
+	# has no openssl).
+	password="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 	(
 		set -o noclobber
 		umask 077
-		printf '%s' "$password" >"$PASSWORD_FILE"
+		printf '%s' "$password" >"$file"
 	)
-	echo "gen-redis-secret: new password in $PASSWORD_FILE" >&2
+	echo "gen-redis-secret: new password for Redis user $1 in $file" >&2
 }
 
-# Prints the Secret's manifest. kubectl builds it offline (--dry-run=client);
-# both values go in as files, so the password is on no command line.
+# Prints " #HASH" for each password file of user $1 (the current one, and a
+# rotation's .next and .old): the SHA-256 of the password as the programs
+# send it (config.c drops one final newline, as $(...) does here).
+password_hashes() {
+	local file password
+	for file in "$(password_file "$1")" "$(password_file "$1").next" "$(password_file "$1").old"; do
+		[[ -s "$file" ]] || continue
+		password="$(cat "$file")"
+		printf ' #%s' "$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)"
+	done
+}
+
+# Writes users.acl: the default user off (see above), then each user with its
+# hashes.
+write_acl_file() {
+	local user
+	(
+		umask 077
+		{
+			echo "user default off resetpass ~* &* +@all"
+			for user in $USERS; do
+				echo "user $user on$(password_hashes "$user") $(permissions "$user")"
+			done
+		} >"$ACL_FILE.new"
+	)
+	mv "$ACL_FILE.new" "$ACL_FILE"
+}
+
+# Makes the passwords that are missing and writes users.acl.
+ensure_files() {
+	local user
+	mkdir -p "$SECRETS_DIR"
+	chmod 700 "$SECRETS_DIR"
+	for user in $USERS; do
+		ensure_password "$user"
+	done
+	write_acl_file
+}
+
+# Prints the Secret $1 with key $2 from file $3. kubectl builds it offline
+# (--dry-run=client); the value goes in as a file, on no command line.
 secret_manifest() {
-	local conf status=0
-	conf="$(mktemp "$SECRETS_DIR/redis-auth.conf.XXXXXX")"
-	printf 'requirepass %s\n' "$(cat "$PASSWORD_FILE")" >"$conf"
-	kubectl create secret generic "$SECRET_NAME" --namespace "$NAMESPACE" \
-		--from-file=password="$PASSWORD_FILE" \
-		--from-file=redis-auth.conf="$conf" \
-		--dry-run=client --output yaml || status=$?
-	rm -f "$conf"
-	return "$status"
+	kubectl create secret generic "$1" --namespace "$NAMESPACE" \
+		--from-file="$2=$3" --dry-run=client --output yaml
+}
+
+# Prints the three Secrets' manifests.
+secret_manifests() {
+	secret_manifest redis-acl users.acl "$ACL_FILE"
+	echo ---
+	secret_manifest redis-app password "$(password_file app)"
+	echo ---
+	secret_manifest redis-probe password "$(password_file probe)"
 }
 
 main() {
 	case "${1:-}" in
+	--files-only)
+		ensure_files
+		;;
 	--print)
-		ensure_password
-		secret_manifest
+		ensure_files
+		secret_manifests
 		;;
 	"")
-		ensure_password
-		secret_manifest | kubectl --context "$KUBE_CONTEXT" apply -f -
+		ensure_files
+		secret_manifests | kubectl --context "$KUBE_CONTEXT" apply -f -
+		# The single password Redis had before, now unused: not left behind.
+		kubectl --context "$KUBE_CONTEXT" --namespace "$NAMESPACE" delete secret \
+			"$LEGACY_SECRET" --ignore-not-found
 		;;
 	*)
-		echo "usage: scripts/gen-redis-secret.sh [--print]" >&2
+		echo "usage: scripts/gen-redis-secret.sh [--print | --files-only]" >&2
 		exit 2
 		;;
 	esac

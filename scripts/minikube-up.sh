@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole minikube flow, from nothing to HTTPS curl. Safe to run again: each
-# step checks what is already there (and keeps the Redis password, the TLS key
+# step checks what is already there (and keeps the Redis passwords, the TLS key
 # and the data).
 #
 #   1. checks the tools; refuses an existing cluster whose container runtime
@@ -10,7 +10,7 @@
 #      `minikube docker-env`) and calico (so the NetworkPolicies are
 #      enforced), enables the ingress addon and sets the controller-wide
 #      settings of k8s/ingress-controller/config-patch.yaml;
-#   3. creates the namespace, the Redis password Secret and the certificate;
+#   3. creates the namespace, the Redis users' Secrets and the certificate;
 #   4. runs `skaffold run` for the Ingress host bitcoin.<minikube ip>.nip.io
 #      (once more if ingress-nginx's admission webhook was not ready yet);
 #   5. waits for the rollout;
@@ -235,7 +235,7 @@ wait_for_admission_webhook() {
 	return 1
 }
 
-# Creates the namespace, the Redis password Secret and the TLS Secret.
+# Creates the namespace, the Redis users' Secrets and the TLS Secret.
 create_namespace_and_secrets() {
 	local host="$1"
 	kubectl --context "$KUBE_CONTEXT" apply -k "$REPO_DIR/k8s/namespace"

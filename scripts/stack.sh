@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make stack`: the production shape on loopback, in the foreground, until
 # Ctrl-C. An nginx TLS front for https://bitcoin.127.0.0.1.nip.io (like the
-# NGINX Ingress), three lighttpd backends and one Redis with a password and
-# an fsync-always AOF. State, password and certificate stay in the git-ignored
-# STACK_DIR (default .cache/stack), so the balance survives a restart.
+# NGINX Ingress), three lighttpd backends and one Redis with production's ACL
+# users and an fsync-always AOF. State, passwords and certificate stay in the
+# git-ignored STACK_DIR (default .cache/stack), so the balance survives a
+# restart.
 # Ports: STACK_HTTPS_PORT (8443), STACK_HTTP_PORT (8081), STACK_REDIS_PORT
 # (6380), STACK_BACKEND_PORTS ("8091 8092 8093"). BACKEND_MODE=cgi|fastcgi.
 # The front speaks TLS 1.2 and 1.3 only and sends HSTS. Per client address
@@ -59,7 +60,8 @@ print_help() {
 		  limits    per client address: $(stack_limit RPS) requests/s, bursts of $(stack_limit BURST), $(stack_limit CONNECTIONS) in flight; over them 429
 		            (STACK_LIMIT_RPS, STACK_LIMIT_BURST, STACK_LIMIT_CONNECTIONS)
 		  backends  $(for port in $STACK_BACKEND_PORTS; do printf 'http://127.0.0.1:%s ' "$port"; done)($BACKEND_MODE)
-		  redis     127.0.0.1:$STACK_REDIS_PORT, password in $STACK_DIR/redis/password
+		  redis     127.0.0.1:$STACK_REDIS_PORT, users in $STACK_DIR/redis/secrets/users.acl
+		            redis-cli -p $STACK_REDIS_PORT --user admin --askpass <$STACK_DIR/redis/secrets/redis-admin-password
 
 		  curl $cacert $resolve -d '' -X POST '$url/v1/bitcoins?bitcoins=5'
 		  curl $cacert $resolve $url/v1/bitcoins

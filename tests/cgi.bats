@@ -97,15 +97,56 @@ run_cgi() {
 	assert_equal "$(redis_cmd "$REDIS" exists bitcoins)" 0
 }
 
-@test "POST that would pass 2^63-1 gets 409 and changes nothing" {
-	redis_cmd "$REDIS" set bitcoins 9223372036854775800 >/dev/null
-	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=8
+@test "POST that would take the total past 2^53-1 gets 409 and changes nothing; up to it, 204" {
+	redis_cmd "$REDIS" set bitcoins 9007199254740983 >/dev/null
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=9
 	assert_line --index 0 $'Status: 409 Conflict\r'
+	assert_line --partial 'past 9007199254740991 (2^53-1)'
 	assert_line --partial 'nothing was added'
-	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 9223372036854775800
-	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=7
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 9007199254740983
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=9 HTTP_IDEMPOTENCY_KEY=past-limit
+	assert_line --index 0 $'Status: 409 Conflict\r'
+	assert_equal "$(redis_cmd "$REDIS" exists idempotency:past-limit)" 0
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=8
 	assert_line --index 0 $'Status: 204 No Content\r'
-	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 9223372036854775807
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 9007199254740991
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=1
+	assert_line --index 0 $'Status: 409 Conflict\r'
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 9007199254740991
+}
+
+@test "a total stored past 2^53-1 (from before the limit) takes no deposit: 409, unchanged" {
+	redis_cmd "$REDIS" set bitcoins 9223372036854775800 >/dev/null
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=1
+	assert_line --index 0 $'Status: 409 Conflict\r'
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 9223372036854775800
+}
+
+@test "POST above MAX_DEPOSIT (21000000 unless set) gets 400 naming the maximum and changes nothing" {
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=21000001
+	assert_line --index 0 $'Status: 400 Bad Request\r'
+	assert_line --partial '{"error":"bitcoins must be at most 21000000 per deposit"}'
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=101 MAX_DEPOSIT=100
+	assert_line --index 0 $'Status: 400 Bad Request\r'
+	assert_line --partial 'at most 100 per deposit'
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=amount=1 MAX_DEPOSIT=100
+	assert_line --partial 'with N from 1 to 100'
+	assert_equal "$(redis_cmd "$REDIS" exists bitcoins)" 0
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=21000000
+	assert_line --index 0 $'Status: 204 No Content\r'
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 21000000
+}
+
+@test "an invalid MAX_DEPOSIT gives 500 with a JSON error, names it in the log only, and changes nothing" {
+	local value
+	for value in 0 9007199254740992 21e6 -5; do
+		run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=1 MAX_DEPOSIT="$value"
+		assert_line --index 0 $'Status: 500 Internal Server Error\r'
+		refute_output --partial MAX_DEPOSIT
+		[[ "$stderr" == *"MAX_DEPOSIT must be a whole number of bitcoins from 1 to 9007199254740991"* ]] ||
+			fail "not logged: $stderr"
+	done
+	assert_equal "$(redis_cmd "$REDIS" exists bitcoins)" 0
 }
 
 @test "a stored total that is not an integer gives 500 with a JSON error and is left alone" {
@@ -132,6 +173,14 @@ run_cgi() {
 	assert_line --index 0 $'Status: 500 Internal Server Error\r'
 	refute_output --partial REDIS_TIMEOUT_MS
 	[[ "$stderr" == *"REDIS_TIMEOUT_MS must be milliseconds"* ]] || fail "not logged: $stderr"
+}
+
+@test "a REDIS_TIMEOUT_MS past 4000, which lighttpd's 5 s CGI read-timeout would cut short, gives 500 and the bound in the log" {
+	run_cgi bitcoins.cgi REQUEST_METHOD=GET REDIS_TIMEOUT_MS=4001
+	assert_line --index 0 $'Status: 500 Internal Server Error\r'
+	[[ "$stderr" == *"REDIS_TIMEOUT_MS must be milliseconds from 1 to 4000"* ]] || fail "not logged: $stderr"
+	run_cgi bitcoins.cgi REQUEST_METHOD=GET REDIS_TIMEOUT_MS=4000
+	assert_line --index 0 $'Status: 200 OK\r'
 }
 
 @test "an unreachable Redis gives 503 with Retry-After and a JSON reason" {
@@ -177,21 +226,62 @@ run_cgi() {
 	assert_equal "$stderr" ""
 }
 
-@test "a Redis with a password works through REDIS_PASSWORD, AUTH sent with the command" {
+# Writes password $1 to a file of this test and prints its path.
+password_file() {
+	local file="$BATS_TEST_TMPDIR/password-$RANDOM"
+	printf '%s' "$1" >"$file"
+	echo "$file"
+}
+
+@test "a Redis with a password works through REDIS_PASSWORD_FILE, AUTH sent with the command" {
 	redis_start_with_password "$BATS_FILE_TMPDIR/locked" 's3cret pass'
 	REDIS="$BATS_FILE_TMPDIR/locked"
-	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 'REDIS_PASSWORD=s3cret pass'
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 \
+		REDIS_PASSWORD_FILE="$(password_file 's3cret pass')"
 	assert_line --index 0 $'Status: 204 No Content\r'
-	run_cgi bitcoins.cgi REQUEST_METHOD=GET 'REDIS_PASSWORD=s3cret pass'
+	# One final newline, as echo and editors add, is not part of the password.
+	printf 's3cret pass\n' >"$BATS_TEST_TMPDIR/with-newline"
+	run_cgi bitcoins.cgi REQUEST_METHOD=GET REDIS_PASSWORD_FILE="$BATS_TEST_TMPDIR/with-newline"
 	assert_equal "${output##*$'\r\n\r\n'}" 4
 }
 
 @test "a wrong Redis password gives 503 with a JSON reason and changes nothing" {
 	REDIS="$BATS_FILE_TMPDIR/locked"
-	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_PASSWORD=wrong
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 \
+		REDIS_PASSWORD_FILE="$(password_file wrong)"
 	assert_line --index 0 $'Status: 503 Service Unavailable\r'
 	assert_line --partial 'rejected our credentials'
+	refute_output --partial REDIS_
+	[[ "$stderr" == *"REDIS_USER and the password in REDIS_PASSWORD_FILE"* ]] || fail "no remedy logged: $stderr"
 	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4
+	assert_line --index 0 $'Status: 503 Service Unavailable\r'
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 4
+}
+
+@test "a password file that is missing, empty or too long gives 500, names the setting in the log only, and changes nothing" {
+	head -c 513 /dev/zero | tr '\0' p >"$BATS_TEST_TMPDIR/long"
+	: >"$BATS_TEST_TMPDIR/empty"
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_PASSWORD_FILE=/nonexistent
+	assert_line --index 0 $'Status: 500 Internal Server Error\r'
+	refute_output --partial REDIS_PASSWORD_FILE
+	[[ "$stderr" == *"REDIS_PASSWORD_FILE cannot be opened"* ]] || fail "not logged: $stderr"
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_PASSWORD_FILE="$BATS_TEST_TMPDIR/empty"
+	[[ "$stderr" == *"REDIS_PASSWORD_FILE is empty"* ]] || fail "not logged: $stderr"
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_PASSWORD_FILE="$BATS_TEST_TMPDIR/long"
+	[[ "$stderr" == *"REDIS_PASSWORD_FILE holds more than 512 bytes"* ]] || fail "not logged: $stderr"
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_USER=app
+	[[ "$stderr" == *"REDIS_USER is set, but REDIS_PASSWORD_FILE"* ]] || fail "not logged: $stderr"
+	assert_equal "$(redis_cmd "$REDIS" exists bitcoins)" 0
+}
+
+@test "a Redis ACL user works through REDIS_USER and REDIS_PASSWORD_FILE" {
+	redis_start_with_acl "$BATS_FILE_TMPDIR/acl"
+	REDIS="$BATS_FILE_TMPDIR/acl"
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_USER=app \
+		REDIS_PASSWORD_FILE="$REDIS/secrets/redis-app-password"
+	assert_line --index 0 $'Status: 204 No Content\r'
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_USER=probe \
+		REDIS_PASSWORD_FILE="$REDIS/secrets/redis-app-password"
 	assert_line --index 0 $'Status: 503 Service Unavailable\r'
 	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 4
 }
@@ -199,7 +289,8 @@ run_cgi() {
 @test "a password sent to a Redis without one is logged, and the answer tells the truth" {
 	# AUTH travels with the command, and such a Redis runs the command anyway:
 	# answering 503 would invite a retry of a deposit that already counted.
-	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 REDIS_PASSWORD=unneeded
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=4 \
+		REDIS_PASSWORD_FILE="$(password_file unneeded)"
 	assert_line --index 0 $'Status: 204 No Content\r'
 	[[ "$stderr" == *"redis refused AUTH"* ]] || fail "not logged: $stderr"
 	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 4
@@ -211,4 +302,30 @@ run_cgi() {
 	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=6 HTTP_IDEMPOTENCY_KEY=k1
 	assert_line $'Idempotent-Replayed: true\r'
 	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 6
+}
+
+@test "an idempotency record of the wrong type gives 500 that says so, not a bad total, and changes nothing" {
+	redis_cmd "$REDIS" set bitcoins 10 >/dev/null
+	redis_cmd "$REDIS" hset idempotency:hashed field value >/dev/null
+	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=6 HTTP_IDEMPOTENCY_KEY=hashed
+	redis_cmd "$REDIS" del idempotency:hashed >/dev/null
+	assert_line --index 0 $'Status: 500 Internal Server Error\r'
+	assert_line --partial 'the record of this Idempotency-Key on the server is damaged'
+	refute_output --partial 'total is not an integer'
+	refute_output --partial 'idempotency:'
+	[[ "$stderr" == *"the idempotency record idempotency:hashed holds another type"* ]] || fail "not logged: $stderr"
+	[[ "$stderr" != *"SET bitcoins"* ]] || fail "the log blames the total: $stderr"
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 10
+}
+
+@test "healthz answers 503 with the state's Retry-After while Redis refuses writes (OOM), though it still answers PING" {
+	redis_cmd "$REDIS" config set maxmemory 1 >/dev/null
+	run_cgi healthz.cgi REQUEST_METHOD=GET SCRIPT_NAME=/healthz
+	local ping
+	ping="$(redis_cmd "$REDIS" ping)"
+	redis_cmd "$REDIS" config set maxmemory 0 >/dev/null
+	assert_equal "$ping" PONG
+	assert_line --index 0 $'Status: 503 Service Unavailable\r'
+	assert_line $'Retry-After: 60\r'
+	assert_line --partial 'Redis is full'
 }

@@ -15,6 +15,8 @@ setup_file() {
 	redis_start "$STATE/redis"
 	backend_start "$STATE/backend" "$(cat "$STATE/redis/port")"
 	redis_start_with_password "$STATE/locked" 'correct horse'
+	printf '%s' 'correct horse' >"$STATE/right-password"
+	printf '%s' 'wrong horse' >"$STATE/wrong-password"
 }
 
 teardown_file() {
@@ -36,7 +38,7 @@ http_within_1500ms() {
 }
 
 # Starts a second backend, in directory $1, against the password Redis, with
-# the extra settings that follow (e.g. REDIS_PASSWORD=...).
+# the extra settings that follow (e.g. REDIS_PASSWORD_FILE=...).
 locked_backend_start() {
 	local dir="$1"
 	shift
@@ -105,8 +107,8 @@ locked_backend_start() {
 	[[ "$(total)" == 11 || "$(total)" == 16 ]] || fail "total $(total)"
 }
 
-@test "a Redis with a password works through REDIS_PASSWORD" {
-	locked_backend_start "$STATE/authed" 'REDIS_PASSWORD=correct horse'
+@test "a Redis with a password works through REDIS_PASSWORD_FILE" {
+	locked_backend_start "$STATE/authed" REDIS_PASSWORD_FILE="$STATE/right-password"
 	post "/v1/bitcoins?bitcoins=3"
 	assert_equal "$HTTP_STATUS" 204
 	assert_equal "$(total)" 3
@@ -115,7 +117,7 @@ locked_backend_start() {
 }
 
 @test "a wrong Redis password gives 503 with a JSON reason and changes nothing" {
-	locked_backend_start "$STATE/wrong" 'REDIS_PASSWORD=wrong horse'
+	locked_backend_start "$STATE/wrong" REDIS_PASSWORD_FILE="$STATE/wrong-password"
 	post "/v1/bitcoins?bitcoins=3"
 	assert_json_error 503
 	[[ "$HTTP_BODY" == *"credentials"* ]] || fail "$HTTP_BODY"

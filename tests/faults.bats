@@ -177,12 +177,6 @@ no_cgi_of() {
 	! pgrep -P "$1" -x bitcoins.cgi >/dev/null
 }
 
-# Succeeds once process $1 sleeps with a socket open: a CGI waiting on Redis.
-waits_on_socket() {
-	[[ "$(awk '{ print $3 }' "/proc/$1/stat")" == S ]] &&
-		find "/proc/$1/fd" -lname 'socket:*' | grep -q .
-}
-
 @test "a deposit Redis applied but answered late (slow fsync) gets 504 outcome unknown, without Retry-After, and counts once" {
 	local before
 	before="$(redis_total)"
@@ -267,6 +261,12 @@ waits_on_socket() {
 	http GET /v1/bitcoins
 	assert_equal "$HTTP_STATUS" 200
 	assert_equal "$HTTP_BODY" "$before"
+	# Redis still answers PING; /healthz tells the truth about deposits.
+	assert_equal "$(redis_cmd "$REDIS" ping)" PONG
+	http GET /healthz
+	assert_retry_later "Redis is full" 60
+	assert_unchanged "$before"
+	figure "2. OOM: maxmemory, nothing to evict" "/healthz (PING works)" "503, Retry-After: 60" "-" "-"
 }
 
 @test "a Redis full of idempotency records (volatile-ttl) takes every deposit: the oldest records give way and the total is exact" {
@@ -317,6 +317,8 @@ waits_on_socket() {
 	assert_unchanged "$before"
 	http GET /v1/bitcoins
 	assert_equal "$HTTP_STATUS" 200
+	http GET /healthz
+	assert_retry_later "cannot save to disk" 30
 	volume_free "$REDIS"
 	wait_until 10 redis_says "$REDIS" "$before" incrby bitcoins 0
 	deposit 2
@@ -395,6 +397,10 @@ waits_on_socket() {
 	http GET /v1/bitcoins
 	assert_equal "$HTTP_STATUS" 200
 	assert_equal "$HTTP_BODY" "$before"
+	assert_equal "$(redis_cmd "$REDIS" ping)" PONG
+	http GET /healthz
+	assert_retry_later "read-only copy" 10
+	figure "2. READONLY: a replica" "/healthz (PING works)" "503, Retry-After: 10" "-" "-"
 }
 
 @test "a replica cut off from its primary with stale reads off answers 503 MASTERDOWN, Retry-After: 10" {
@@ -404,15 +410,17 @@ waits_on_socket() {
 	redis_cmd "$REDIS" config set replica-serve-stale-data no >/dev/null
 	http GET /v1/bitcoins
 	assert_retry_later "lost contact with its primary" 10
+	# A replica refuses writes before it looks at its link: deposits, and
+	# /healthz, which asks whether one would be taken, hear READONLY.
 	http GET /healthz
-	assert_retry_later "lost contact with its primary" 10
+	assert_retry_later "read-only copy" 10
 	deposit 5 masterdown
-	assert_retry_later "lost contact with its primary" 10
+	assert_retry_later "read-only copy" 10
 	deposit 5
 	assert_retry_later "read-only copy" 10
 	redis_cmd "$REDIS" config set replica-serve-stale-data yes >/dev/null
 	assert_equal "$(redis_total)" "$before"
-	figure "2. MASTERDOWN: replica, link down" "GET, /healthz, POST" "503, Retry-After: 10" \
+	figure "2. MASTERDOWN: replica, link down" "GET; /healthz, POST" "503 (MASTERDOWN; READONLY), Retry-After: 10" \
 		"unchanged" "nothing"
 }
 
@@ -428,7 +436,8 @@ waits_on_socket() {
 	assert_retry_later "rejected our credentials" 30
 	http GET /healthz
 	assert_retry_later "rejected our credentials" 30
-	grep -q "set REDIS_PASSWORD" "$STATE/backend/lighttpd.log" || fail "the log does not say what fixes it"
+	grep -q "REDIS_USER and the password in REDIS_PASSWORD_FILE" "$STATE/backend/lighttpd.log" ||
+		fail "the log does not say what fixes it"
 	after="$(REDISCLI_AUTH='new secret' redis-cli -p "$(cat "$REDIS/port")" get bitcoins)"
 	assert_equal "${after:-0}" "$before"
 	figure "2. NOAUTH: a password now required" "POST, /healthz" "503, Retry-After: 30" \
@@ -478,10 +487,30 @@ waits_on_socket() {
 	figure "stored total of the wrong type" "GET, POST" "500" "unchanged" "nothing"
 }
 
+@test "an idempotency record of the wrong type gets 500 about that record, not the total; the log names the record" {
+	local before
+	deposit 1
+	before="$(redis_total)"
+	redis_cmd "$REDIS" hset idempotency:hashed-record field value >/dev/null
+	deposit 5 hashed-record
+	assert_json_error 500
+	[[ "$HTTP_BODY" == *"record of this Idempotency-Key"*"damaged"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" != *"total"* ]] || fail "the body blames the total: $HTTP_BODY"
+	assert_discreet_body
+	assert_equal "$(redis_total)" "$before"
+	assert_equal "$(redis_cmd "$REDIS" type idempotency:hashed-record)" hash
+	grep -q "the idempotency record idempotency:hashed-record holds another type" "$STATE/backend/lighttpd.log" ||
+		fail "the log does not name the record"
+	# Other keys and plain deposits are unaffected.
+	deposit 5 another-record
+	assert_equal "$HTTP_STATUS" 204
+	figure "idempotency record of the wrong type" "POST with its key" "500 (that record)" "unchanged" "nothing"
+}
+
 @test "a CGI waiting on a Redis that never answers ignores SIGPIPE and ends at once on SIGTERM" {
 	local pid pipe term
 	kill -STOP "$(cat "$REDIS/pid")"
-	env -i REDIS_HOST=127.0.0.1 REDIS_PORT="$(cat "$REDIS/port")" REDIS_TIMEOUT_MS=60000 \
+	env -i REDIS_HOST=127.0.0.1 REDIS_PORT="$(cat "$REDIS/port")" REDIS_TIMEOUT_MS=4000 \
 		REQUEST_METHOD=POST QUERY_STRING=bitcoins=1 "$APP_DIR/bitcoins.cgi" \
 		>/dev/null 2>&1 3>&- &
 	pid=$!
@@ -496,7 +525,7 @@ waits_on_socket() {
 
 @test "the programs lighttpd runs ignore SIGPIPE; a CGI dies on SIGTERM, an idle FastCGI responder exits on it" {
 	local dir="$STATE/slow-backend" lighttpd program pipe term
-	REDIS_TIMEOUT_MS=60000 backend_start "$dir" "$(cat "$REDIS/port")"
+	REDIS_TIMEOUT_MS=4000 backend_start "$dir" "$(cat "$REDIS/port")"
 	lighttpd="$(cat "$dir/pid")"
 	if [[ "${BACKEND_MODE:-cgi}" == cgi ]]; then
 		kill -STOP "$(cat "$REDIS/pid")"
@@ -520,27 +549,77 @@ waits_on_socket() {
 	fi
 }
 
-@test "a CGI past lighttpd's read-timeout is ended, and lighttpd's own 504 says the deposit's outcome is unknown" {
-	local dir="$STATE/slow-backend" lighttpd before
+@test "with REDIS_TIMEOUT_MS at its largest (4000) and Redis stalled, a CGI still answers itself, before lighttpd's read-timeout" {
+	local dir="$STATE/slow-backend" before
 	[[ "${BACKEND_MODE:-cgi}" == cgi ]] || skip "cgi.limits' read-timeout applies to CGIs only"
-	# A reply timeout past lighttpd's (cgi.limits read-timeout, 5 s).
-	REDIS_TIMEOUT_MS=20000 backend_start "$dir" "$(cat "$REDIS/port")"
-	lighttpd="$(cat "$dir/pid")"
+	REDIS_TIMEOUT_MS=4000 backend_start "$dir" "$(cat "$REDIS/port")"
 	before="$(redis_total)"
 	kill -STOP "$(cat "$REDIS/pid")"
 	BASE_URL="$(backend_url "$dir")"
+	http GET /v1/bitcoins
+	assert_retry_later "did not answer in time" 1
 	deposit 5
-	assert_json_error 504
-	[[ "$HTTP_BODY" == *"may or may not have been added"*"same Idempotency-Key"* ]] || fail "$HTTP_BODY"
-	assert_equal "$(header Retry-After)" ""
-	# lighttpd sent the CGI SIGTERM: no CGI outlives the answer.
-	wait_until 3 no_cgi_of "$lighttpd"
+	assert_outcome_unknown
 	kill -CONT "$(cat "$REDIS/pid")"
 	stop_pidfile "$dir/pid" INT
-	# The command was sent before the CGI ended: it may have counted.
 	[[ "$(redis_total)" == "$before" || "$(redis_total)" == "$((before + 5))" ]] ||
 		fail "total $(redis_total), before $before"
-	figure "lighttpd read-timeout (REDIS_TIMEOUT_MS 20 s)" "POST 5, no key" \
+	figure "stall, REDIS_TIMEOUT_MS 4000 (its largest)" "GET; POST 5, no key" \
+		"503; 504 unknown, our own" "+$(($(redis_total) - before)) (could be +0 or +5)" "nothing acknowledged"
+}
+
+# Sends a request ($@ for http) in the background, waits until its CGI waits
+# on Redis, and stops that CGI (SIGSTOP), as a CPU too busy to run it would;
+# then lets Redis go on. Leaves the CGI's pid in STOPPED_CGI; the answer
+# arrives in the background job's files (see answer_of_stopped_cgi).
+request_with_stopped_cgi() {
+	local lighttpd="$1"
+	shift
+	kill -STOP "$(cat "$REDIS/pid")"
+	(http "$@" && printf 'HTTP_STATUS=%q\nHTTP_HEADERS=%q\nHTTP_BODY=%q\n' \
+		"$HTTP_STATUS" "$HTTP_HEADERS" "$HTTP_BODY" >"$BATS_TEST_TMPDIR/answer") 3>&- &
+	echo "$!" >"$BATS_TEST_TMPDIR/request.pid"
+	wait_until 10 pgrep -P "$lighttpd" -x bitcoins.cgi
+	STOPPED_CGI="$(pgrep -P "$lighttpd" -x bitcoins.cgi | head -1)"
+	wait_until 10 waits_on_socket "$STOPPED_CGI"
+	kill -STOP "$STOPPED_CGI"
+	kill -CONT "$(cat "$REDIS/pid")"
+}
+
+# Waits for the answer of request_with_stopped_cgi and loads it.
+answer_of_stopped_cgi() {
+	wait "$(cat "$BATS_TEST_TMPDIR/request.pid")" || true
+	# shellcheck source=/dev/null # written by request_with_stopped_cgi
+	source "$BATS_TEST_TMPDIR/answer"
+}
+
+@test "a CGI past lighttpd's read-timeout is ended, and lighttpd's own 504 fits a read and a deposit alike" {
+	local dir="$STATE/slow-backend" lighttpd before method
+	[[ "${BACKEND_MODE:-cgi}" == cgi ]] || skip "cgi.limits' read-timeout applies to CGIs only"
+	backend_start "$dir" "$(cat "$REDIS/port")"
+	lighttpd="$(cat "$dir/pid")"
+	BASE_URL="$(backend_url "$dir")"
+	before="$(redis_total)"
+	for method in GET POST; do
+		if [[ "$method" == GET ]]; then
+			request_with_stopped_cgi "$lighttpd" GET /v1/bitcoins
+		else
+			request_with_stopped_cgi "$lighttpd" POST "/v1/bitcoins?bitcoins=5" -d ''
+		fi
+		answer_of_stopped_cgi
+		assert_json_error 504
+		[[ "$HTTP_BODY" == *"a read may simply be sent again"* ]] || fail "$HTTP_BODY"
+		[[ "$HTTP_BODY" == *"may or may not have been added"*"same Idempotency-Key"* ]] || fail "$HTTP_BODY"
+		assert_equal "$(header Retry-After)" ""
+		# lighttpd sent the CGI SIGTERM, which ends it once it runs again.
+		kill -CONT "$STOPPED_CGI"
+		wait_until 3 no_cgi_of "$lighttpd"
+	done
+	stop_pidfile "$dir/pid" INT
+	# The deposit was sent before its CGI stopped: it may have counted.
+	[[ "$(redis_total)" == "$before" || "$(redis_total)" == "$((before + 5))" ]] ||
+		fail "total $(redis_total), before $before"
+	figure "lighttpd read-timeout (a CGI that cannot run)" "GET; POST 5, no key" \
 		"lighttpd's 504, unknown" "+$(($(redis_total) - before)) (could be +0 or +5)" \
 		"nothing acknowledged"
 }

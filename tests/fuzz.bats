@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Fuzzing: the code that reads untrusted bytes (the query's amount and the
-# Accept header) runs under libFuzzer with AddressSanitizer and UBSan, each
+# Accept header), and the reader of the deposit script's replies, run under
+# libFuzzer with AddressSanitizer and UBSan, each
 # harness also checking the parser's promises (tests/fuzz/fuzz_*.c). CI runs
 # a bounded slice, FUZZ_SECONDS per target (default 30); `make fuzz` runs
 # longer. New inputs go to this suite's temporary directory, so the
@@ -27,4 +28,8 @@ fuzz() {
 
 @test "the Accept header parser survives fuzzing under ASan and UBSan and keeps its promises" {
 	fuzz accept
+}
+
+@test "the deposit script's reply reader counts a deposit only for a reply that says so; any other shape leaves it unknown" {
+	fuzz deposit
 }

@@ -103,7 +103,7 @@ teardown() {
 	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: Service kind: StatefulSet "
 }
 
-@test "every rendered object and both generated Secrets pass the Kubernetes schema" {
+@test "every rendered object and every generated Secret pass the Kubernetes schema" {
 	require_render
 	run node "$REPO_DIR/tests/k8s/validate-schema.js" \
 		"$RENDER_DIR/app.yaml" "$RENDER_DIR/namespace.yaml" "$RENDER_DIR/secrets.yaml"
@@ -175,8 +175,16 @@ teardown() {
 	check disruption-budget
 }
 
-@test "every Secret key the pods reference exists in the Secrets the scripts make" {
+@test "every Secret key the pods reference exists in the Secrets the scripts make, and the ACL holds their hashes" {
 	check secret-keys
+}
+
+@test "Redis's users: default off, the app only what a deposit and a read need on their keys, the probe only PING, hashes only" {
+	check redis-acl
+}
+
+@test "each pod mounts only the Redis Secrets it needs and takes none as an environment variable" {
+	check secret-mounts
 }
 
 @test "the NetworkPolicy lets only the backend pods reach the Redis pod, only on 6379" {
@@ -191,7 +199,7 @@ teardown() {
 	check redis-volume
 }
 
-@test "Redis fsyncs every write, takes its password only from the Secret file, and probes demand PONG" {
+@test "Redis fsyncs every write, takes no password but hashes from the Secret file, and probes demand PONG" {
 	check redis-durability
 }
 
@@ -230,24 +238,44 @@ teardown() {
 	assert_failure 60
 }
 
-@test "the secret scripts keep an existing key and password; a new host gets a new certificate for the same key" {
+@test "the secret scripts keep an existing key and passwords; a new host gets a new certificate for the same key" {
 	require_kubectl
 	local secrets="$BATS_TEST_TMPDIR/secrets"
 	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --print >/dev/null
 	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io >/dev/null
-	local password key cert
-	password="$(cat "$secrets/redis-password")"
+	local passwords key cert
+	passwords="$(cat "$secrets"/redis-{app,probe,admin}-password)"
 	key="$(cat "$secrets/tls.key")"
 	cert="$(cat "$secrets/tls.crt")"
 	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --print >/dev/null
 	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io >/dev/null
-	assert_equal "$(cat "$secrets/redis-password")" "$password"
+	assert_equal "$(cat "$secrets"/redis-{app,probe,admin}-password)" "$passwords"
 	assert_equal "$(cat "$secrets/tls.crt")" "$cert"
 	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-cert.sh" --print bitcoin.192.0.2.20.nip.io >/dev/null
 	assert_equal "$(cat "$secrets/tls.key")" "$key"
 	[[ "$(cat "$secrets/tls.crt")" != "$cert" ]] || fail "the certificate was not issued for the new host"
 	run openssl x509 -in "$secrets/tls.crt" -noout -ext subjectAltName
 	assert_output --partial "DNS:bitcoin.192.0.2.20.nip.io"
+}
+
+@test "gen-redis-secret.sh makes a password per user, puts only their hashes in users.acl, and both of a user's during a rotation" {
+	local secrets="$BATS_TEST_TMPDIR/secrets" user password
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --files-only 2>/dev/null
+	run stat -c '%a' "$secrets" "$secrets/redis-app-password" "$secrets/users.acl"
+	assert_output $'700\n600\n600'
+	for user in app probe admin; do
+		password="$(cat "$secrets/redis-$user-password")"
+		[[ "$password" =~ ^[0-9a-f]{64}$ ]] || fail "$user's password is not 32 random bytes in hex"
+		run grep -c -F "$password" "$secrets/users.acl"
+		assert_output 0
+		run grep -c "^user $user on #$(printf '%s' "$password" | sha256sum | cut -d' ' -f1) " "$secrets/users.acl"
+		assert_output 1
+	done
+	printf 'next-password' >"$secrets/redis-app-password.next"
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --files-only 2>/dev/null
+	run grep "^user app " "$secrets/users.acl"
+	assert_output --partial "#$(printf '%s' "$(cat "$secrets/redis-app-password")" | sha256sum | cut -d' ' -f1) "
+	assert_output --partial "#$(printf 'next-password' | sha256sum | cut -d' ' -f1) "
 }
 
 @test "the minikube-ip overlay changes only the Ingress host of the rendered objects" {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
 # The rendered pod specs of k8s/ at work under `podman kube play` (see
 # tests/lib/target-kube.bash): they run as their security contexts say, Redis
-# keeps its data in the claimed volume and demands its password, and the
-# total survives replacing both pods. http.bats runs the API contract against
-# the same target (suites http-kube*). The backend image has no shell or tools,
-# so its pod is read from the host: /proc of its processes, podman inspect.
+# keeps its data in the claimed volume and knows only its ACL users (their
+# password hashes, from the Secrets), each pod holds only the password it
+# needs, in a file, and the total survives replacing both pods. http.bats runs
+# the API contract against the same target (suites http-kube*). The backend
+# image has no shell or tools, so its pod is read from the host: /proc of its
+# processes, podman inspect.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -68,24 +70,88 @@ backend_pid() {
 	assert_success
 }
 
+# Runs redis-cli in the Redis pod as user $1, its password (from this test
+# run's secrets) on stdin.
+redis_as() {
+	local user="$1"
+	shift
+	kube_podman exec -i "$KUBE_PREFIX-redis-redis" \
+		redis-cli --user "$user" --askpass -h 127.0.0.1 -p 6379 "$@" \
+		<"$TARGET_DIR/secrets/redis-$user-password"
+}
+
+# Prints the host pids of the processes of the container of pod $1.
+pod_pids() {
+	local lighttpd
+	lighttpd="$(kube_podman inspect --format '{{.State.Pid}}' "$KUBE_PREFIX-$1-$1")"
+	echo "$lighttpd"
+	pgrep -P "$lighttpd" || true
+}
+
 @test "the Redis pod runs as uid 999 with a read-only root and no password on its command line" {
 	run in_pod redis id -u
 	assert_output 999
 	run in_pod redis touch /x
 	assert_failure
 	assert_output --partial "Read-only file system"
-	local password
-	password="$(cat "$TARGET_DIR/secrets/redis-password")"
+	local user password
 	run in_pod redis cat /proc/1/cmdline
 	assert_success
-	refute_output --partial "$password"
+	for user in app probe admin; do
+		password="$(cat "$TARGET_DIR/secrets/redis-$user-password")"
+		refute_output --partial "$password"
+	done
 }
 
-@test "Redis refuses a client without the password and answers the probe command with it" {
-	run in_pod redis env -u REDISCLI_AUTH redis-cli -h 127.0.0.1 ping
+@test "Redis refuses a client without a user and answers the probe command, which authenticates as probe" {
+	run in_pod redis redis-cli -h 127.0.0.1 ping
 	assert_output --partial NOAUTH
-	run in_pod redis sh -c 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -qx PONG'
+	run kube_redis_ready
 	assert_success
+	run redis_as probe ping
+	assert_output PONG
+	run redis_as probe get bitcoins
+	assert_output --partial NOPERM
+}
+
+@test "the pods hold only the passwords they need, in files: Redis the hashes and the probe's, the backend the app's" {
+	local user password pid
+	run in_pod redis sh -c 'cat /etc/redis-acl/* /etc/redis-probe/*'
+	assert_success
+	refute_output --partial "$(cat "$TARGET_DIR/secrets/redis-app-password")"
+	refute_output --partial "$(cat "$TARGET_DIR/secrets/redis-admin-password")"
+	assert_output --partial "$(cat "$TARGET_DIR/secrets/redis-probe-password")"
+	assert_output --partial "user app on #"
+	# The backend's processes, as the host sees them: no password in any
+	# environment or command line, not even the app's.
+	for pid in $(pod_pids backend); do
+		for user in app probe admin; do
+			password="$(cat "$TARGET_DIR/secrets/redis-$user-password")"
+			! grep -qaF "$password" "/proc/$pid/environ" "/proc/$pid/cmdline" ||
+				fail "process $pid ($(cat "/proc/$pid/comm")) holds the $user password"
+		done
+		grep -qa 'REDIS_PASSWORD_FILE=/etc/redis-app/password' "/proc/$pid/environ" ||
+			fail "process $pid ($(cat "/proc/$pid/comm")) was not given the password file"
+	done
+}
+
+@test "in the pods, the app's credentials run the API and are refused CONFIG, FLUSHALL and other keys" {
+	post "/v1/bitcoins?bitcoins=3" -H "Idempotency-Key: kube-acl-$RANDOM"
+	assert_equal "$HTTP_STATUS" 204
+	http GET /healthz
+	assert_equal "$HTTP_STATUS" 200
+	run redis_as app get bitcoins
+	assert_output "$(total)"
+	run redis_as app config get requirepass
+	assert_output --partial NOPERM
+	run redis_as app flushall
+	assert_output --partial NOPERM
+	run redis_as app keys '*'
+	assert_output --partial NOPERM
+	run redis_as app get other-key
+	assert_output --partial NOPERM
+	run redis_as app set bitcoins 0
+	assert_output --partial NOPERM
 }
 
 @test "a deposit is in the AOF on the claimed volume" {
@@ -97,10 +163,14 @@ backend_pid() {
 	assert_output "$KUBE_PREFIX-data-redis-0"
 }
 
-@test "the total survives replacing the Redis pod and then the backend pod" {
+@test "the total and the Idempotency-Keys survive replacing the Redis pod and then the backend pod" {
+	local key="kube-restart-$RANDOM" before
 	post "/v1/bitcoins?bitcoins=5"
 	assert_equal "$HTTP_STATUS" 204
-	local before
+	# A keyed deposit is a MULTI/EXEC in the AOF, which the replay must keep
+	# whatever the default user's ACL (gen-redis-secret.sh).
+	post "/v1/bitcoins?bitcoins=6" -H "Idempotency-Key: $key"
+	assert_equal "$HTTP_STATUS" 204
 	before="$(total)"
 	kube_podman pod rm --force --time 10 "$KUBE_PREFIX-redis" >/dev/null
 	kube_podman kube play --network "$KUBE_PREFIX-net:alias=redis" \
@@ -108,6 +178,8 @@ backend_pid() {
 	wait_until 20 kube_redis_ready
 	wait_until 10 curl -sf "$BASE_URL/healthz"
 	assert_equal "$(total)" "$before"
+	post "/v1/bitcoins?bitcoins=6" -H "Idempotency-Key: $key"
+	assert_equal "$(header Idempotent-Replayed)" true
 	kube_podman pod rm --force --time 10 "$KUBE_PREFIX-backend" >/dev/null
 	kube_podman kube play --network "$KUBE_PREFIX-net" \
 		"$TARGET_DIR/play/backend.yaml" >/dev/null

@@ -48,6 +48,11 @@ teardown() {
 	assert_success
 	grep -q "lighttpd on http://127.0.0.1:$PORT (cgi mode, Redis 127.0.0.1:" \
 		"$BATS_TEST_TMPDIR/backend/lighttpd.log" || fail "$(cat "$BATS_TEST_TMPDIR/backend/lighttpd.log")"
+	# The optional settings reach lighttpd with their defaults.
+	run bash -c "tr '\\0' '\\n' </proc/$(cat "$BATS_TEST_TMPDIR/backend/pid")/environ"
+	assert_line MAX_DEPOSIT=21000000
+	assert_line REDIS_TIMEOUT_MS=500
+	assert_line REDIS_PASSWORD_FILE=
 }
 
 # Runs start-lighttpd with the settings given, on a free port, and expects
@@ -67,6 +72,13 @@ assert_refused() {
 	assert_refused "BACKEND_MODE must be cgi or fastcgi, not .threads." BACKEND_MODE=threads
 	assert_refused "PORT must be a port number from 1 to 65535, not .http." PORT=http
 	assert_refused "REDIS_TIMEOUT_MS must be milliseconds" REDIS_TIMEOUT_MS=soon
+	assert_refused "REDIS_TIMEOUT_MS must be milliseconds from 1 to 4000 .under lighttpd's 5 s CGI read-timeout." \
+		REDIS_TIMEOUT_MS=4001
+	assert_refused "MAX_DEPOSIT must be a whole number of bitcoins from 1 to 9007199254740991" MAX_DEPOSIT=0
+	assert_refused "MAX_DEPOSIT must be a whole number" MAX_DEPOSIT=9007199254740992
+	assert_refused "REDIS_PASSWORD_FILE cannot be opened" REDIS_PASSWORD_FILE=/nonexistent
+	assert_refused "REDIS_USER is set, but REDIS_PASSWORD_FILE, its password, is not" REDIS_USER=app
+	assert_refused "REDIS_PASSWORD is no longer read" REDIS_PASSWORD=secret
 	assert_refused "REDIS_HOST must be a host name or address of at most 253 characters" \
 		REDIS_HOST="$(printf 'a%.0s' {1..254})"
 	assert_refused "no program bitcoins.cgi in APP_DIR $BATS_TEST_TMPDIR; run .make build. first" \

@@ -130,3 +130,18 @@ assert_no_program_left_waiting() {
 	grep -q "redis redis at 127.0.0.1:$NETNS_REDIS_PORT: Connection refused" "$NS/backend/lighttpd.log" ||
 		fail "the log does not name the address that failed: $(tail -5 "$NS/backend/lighttpd.log")"
 }
+
+@test "with REDIS_TIMEOUT_MS at its largest, the fallback to a resolver that never answers still ends in the program's own 503" {
+	netns_dns_start "$NS" answer "$NETNS_REDIS_FQDN=127.0.0.1"
+	netns_redis_start "$NS"
+	REDIS_TIMEOUT_MS=4000 netns_backend_start "$NS"
+	netns_redis_start "$NS" 127.0.0.2
+	netns_dns_start "$NS" silent
+	# The address fails, and the resolution gets the rest of the 4 s: all
+	# within lighttpd's 5 s CGI read-timeout, whose 504 would come instead.
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=2"
+	echo "# answered $HTTP_STATUS in $HTTP_SECONDS s" >&3
+	assert_equal "$HTTP_STATUS" 503
+	[[ "$HTTP_BODY" == *"Redis unavailable: it could not be reached"* ]] || fail "$HTTP_BODY"
+	assert_no_program_left_waiting
+}

@@ -54,6 +54,8 @@ kube|TARGET=kube|kube.bats
 idempotency-cgi|BACKEND_MODE=cgi APP_DIR=build|idempotency.bats
 idempotency-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|idempotency.bats
 idempotency-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|idempotency.bats
+security-cgi|BACKEND_MODE=cgi APP_DIR=build|security.bats
+security-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|security.bats
 faults-cgi|BACKEND_MODE=cgi APP_DIR=build|faults.bats
 faults-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|faults.bats
 faults-cgi-sanitize|BACKEND_MODE=cgi APP_DIR=build/sanitize|faults.bats

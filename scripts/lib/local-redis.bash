@@ -1,6 +1,10 @@
 # scripts/lib/local-redis.bash: what `make run` and `make image-run` share: a
 # port check, a bounded wait, and a durable redis-server of their own on
 # loopback (AOF, fsync before every reply, so the balance survives a restart).
+# It has no users and no password, and the backend sends no AUTH: it listens
+# on 127.0.0.1 only (protected mode on), holds a developer's test balance, and
+# a password file there would protect nothing from the one user who owns
+# both. `make stack` runs Redis with production's ACL users and password files.
 # Sourced by those scripts, which set PROGRAM and MAKE_TARGET (for messages),
 # REDIS_PORT and DATA_DIR first.
 

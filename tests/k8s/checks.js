@@ -52,6 +52,34 @@ function mountedConfigFile(render, workload, container, p) {
   return configMap.data[key];
 }
 
+// The "secret/key" of the Secret volume item that file p of a container is,
+// or undefined when p is no such item.
+function secretFileOf(workload, container, p) {
+  const mount = (container.volumeMounts || []).find((vm) => p.startsWith(`${vm.mountPath}/`));
+  if (!mount) return undefined;
+  const volume = workload.spec.template.spec.volumes.find((v) => v.name === mount.name);
+  const relative = path.posix.relative(mount.mountPath, p);
+  const item = volume && volume.secret && volume.secret.items.find((i) => i.path === relative);
+  return item && `${volume.secret.secretName}/${item.key}`;
+}
+
+// The users of Redis's ACL file (the Secret redis-acl): { name: { rules,
+// hashes } }, rules without the password hashes.
+function aclUsers(render) {
+  const text = m.secretValue(m.find(render.secrets, 'Secret', 'redis-acl'), 'users.acl');
+  const users = {};
+  for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
+    const [keyword, name, ...rest] = line.split(' ');
+    assert(keyword === 'user', `users.acl: a line does not start with "user": ${line}`);
+    assert(!(name in users), `users.acl defines ${name} twice`);
+    users[name] = {
+      rules: rest.filter((r) => !/^#[0-9a-f]{64}$/.test(r)),
+      hashes: rest.filter((r) => /^#[0-9a-f]{64}$/.test(r)).map((r) => r.slice(1)),
+    };
+  }
+  return users;
+}
+
 // The redis.conf the Redis container starts with (its args name the file).
 function redisConf(render) {
   const { workload, container } = redis(render);
@@ -165,7 +193,8 @@ const checks = {
   },
 
   // Every Secret key a pod references exists in the Secrets the scripts make,
-  // and the two forms of the Redis password agree.
+  // and Redis's ACL file holds the hashes of the passwords the other Secrets
+  // carry.
   'secret-keys'(render) {
     const secrets = m.ofKind(render.secrets, 'Secret');
     const refs = [];
@@ -192,10 +221,80 @@ const checks = {
       assert(secret, `${ref.where} needs Secret ${ref.name}, which no script makes`);
       assert(m.secretValue(secret, ref.key) !== undefined, `${ref.where} needs key ${ref.key} of Secret ${ref.name}`);
     }
-    const auth = m.find(render.secrets, 'Secret', 'redis-auth');
-    assert(m.secretValue(auth, 'redis-auth.conf').trim() === `requirepass ${m.secretValue(auth, 'password')}`,
-      'redis-auth.conf does not say "requirepass <password>" with the same password');
+    const users = aclUsers(render);
+    for (const user of ['app', 'probe']) {
+      const password = m.secretValue(m.find(render.secrets, 'Secret', `redis-${user}`), 'password');
+      const hash = crypto.createHash('sha256').update(password).digest('hex');
+      assert(users[user] && users[user].hashes.includes(hash),
+        `users.acl does not hold the hash of the password in Secret redis-${user}`);
+    }
     return refs.map((r) => `${r.name}/${r.key}`).join(' ');
+  },
+
+  // Redis's users (the Secret redis-acl): the default user off (no client
+  // can authenticate as it); the app's
+  // allowed exactly what a deposit (the script and the commands it calls,
+  // which Redis checks against the caller's ACL) and a read need, on their
+  // keys only; the probe's only PING; the admin's everything; every user
+  // with a SHA-256 hash, never a password or nopass.
+  'redis-acl'(render) {
+    const users = aclUsers(render);
+    assert(JSON.stringify(Object.keys(users).sort()) === '["admin","app","default","probe"]',
+      `users.acl defines ${Object.keys(users).sort()}, expected admin, app, default and probe`);
+    for (const [name, user] of Object.entries(users)) {
+      assert(!user.rules.some((r) => r.startsWith('>') || r === 'nopass'),
+        `user ${name} has a password in clear or nopass`);
+      assert(name === 'default' || user.hashes.length >= 1, `user ${name} has no password hash`);
+    }
+    const expected = {
+      // Off: no client can be it. It keeps every permission because Redis
+      // replays the AOF as the default user and EXEC checks them again
+      // (redis/redis#14541): a keyed deposit is a MULTI/EXEC in the AOF.
+      default: 'off resetpass ~* &* +@all',
+      app: 'on resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set ~idempotency:*)',
+      probe: 'on resetkeys resetchannels -@all +ping',
+      admin: 'on ~* &* +@all',
+    };
+    for (const [name, rules] of Object.entries(expected)) {
+      assert(users[name].rules.join(' ') === rules, `user ${name}: "${users[name].rules.join(' ')}", expected "${rules}"`);
+    }
+    return Object.entries(users).map(([name, u]) => `${name}: ${u.rules.join(' ')}`).join('; ');
+  },
+
+  // Each pod mounts only the Redis Secrets it needs, and takes none as an
+  // environment variable (which /proc/PID/environ and kubectl describe show):
+  // the backends the app's password, whose file REDIS_PASSWORD_FILE names;
+  // Redis the ACL file (hashes only) and the probe's password, whose file its
+  // probes read; the admin's password is in no Secret.
+  'secret-mounts'(render) {
+    const mounted = (w) => (w.spec.template.spec.volumes || []).filter((v) => v.secret)
+      .map((v) => v.secret.secretName).sort();
+    for (const w of m.workloads(render.app)) {
+      for (const c of w.spec.template.spec.containers) {
+        for (const e of c.env || []) {
+          assert(!(e.valueFrom && e.valueFrom.secretKeyRef), `${w.metadata.name}/${c.name} takes ${e.name} from a Secret`);
+          assert(!/PASSWORD$|SECRET|TOKEN/.test(e.name), `${w.metadata.name}/${c.name} sets ${e.name} in its environment`);
+        }
+      }
+    }
+    const { workload: backendWorkload, container } = backend(render);
+    assert(JSON.stringify(mounted(backendWorkload)) === '["redis-app"]',
+      `the backend mounts the Secrets ${mounted(backendWorkload)}, expected only redis-app`);
+    const file = effectiveEnv(container, 'REDIS_PASSWORD_FILE');
+    assert(secretFileOf(backendWorkload, container, file) === 'redis-app/password',
+      `REDIS_PASSWORD_FILE ${file} is not the password of the mounted Secret redis-app`);
+    assert(effectiveEnv(container, 'REDIS_USER') === 'app', 'REDIS_USER is not app');
+    const { workload: redisWorkload, container: redisContainer } = redis(render);
+    assert(JSON.stringify(mounted(redisWorkload)) === '["redis-acl","redis-probe"]',
+      `Redis mounts the Secrets ${mounted(redisWorkload)}, expected only redis-acl and redis-probe`);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      const script = (((redisContainer[probe] || {}).exec || {}).command || []).join(' ');
+      const input = /--askpass\b.*<\s*(\S+)/.exec(script);
+      assert(/--user probe\b/.test(script) && input, `the Redis ${probe} does not authenticate as probe with --askpass: ${script}`);
+      assert(secretFileOf(redisWorkload, redisContainer, input[1]) === 'redis-probe/password',
+        `the Redis ${probe} reads ${input[1]}, not the probe's password`);
+    }
+    return `backend: redis-app (${file}); redis: redis-acl, redis-probe`;
   },
 
   // The NetworkPolicy isolates the Redis pods and lets in only the backend
@@ -236,8 +335,8 @@ const checks = {
   },
 
   // Redis's data volume (ReadWriteOnce, kept when the StatefulSet goes) is
-  // mounted at the dir where redis.conf writes the AOF, and the password file
-  // redis.conf includes is where the Secret is mounted.
+  // mounted at the dir where redis.conf writes the AOF, and the ACL file
+  // redis.conf names is where the Secret redis-acl is mounted.
   'redis-volume'(render) {
     const { workload, container } = redis(render);
     const templates = workload.spec.volumeClaimTemplates || [];
@@ -251,18 +350,15 @@ const checks = {
     const conf = src.redisDirectives(redisConf(render).text);
     assert(path.posix.normalize(conf.dir) === path.posix.normalize(mount.mountPath),
       `redis.conf writes to dir ${conf.dir}, the volume is mounted at ${mount.mountPath}`);
-    const includeMount = container.volumeMounts.find((vm) => conf.include.startsWith(`${vm.mountPath}/`));
-    assert(includeMount, `redis.conf includes ${conf.include}, which no volume mount provides`);
-    const volume = workload.spec.template.spec.volumes.find((v) => v.name === includeMount.name);
-    const item = path.posix.relative(includeMount.mountPath, conf.include);
-    assert(volume.secret && volume.secret.items.some((i) => i.path === item),
-      `${conf.include} is not an item of a Secret volume`);
-    return `${claim.metadata.name} at ${mount.mountPath} = dir ${conf.dir}`;
+    assert(conf.aclfile, 'redis.conf names no aclfile');
+    assert(secretFileOf(workload, container, conf.aclfile) === 'redis-acl/users.acl',
+      `redis.conf's aclfile ${conf.aclfile} is not users.acl of the mounted Secret redis-acl`);
+    return `${claim.metadata.name} at ${mount.mountPath} = dir ${conf.dir}; aclfile ${conf.aclfile}`;
   },
 
-  // Every acknowledged deposit is on disk (AOF, fsync always, no RDB), the
-  // password reaches Redis only through the mounted file, the probes demand
-  // PONG with authentication, and the image is a pinned redis:7.x.y tag.
+  // Every acknowledged deposit is on disk (AOF, fsync always, no RDB), no
+  // password reaches Redis but as a hash in the mounted ACL file, the probes
+  // demand PONG, and the image is a pinned redis:7.x.y tag.
   'redis-durability'(render) {
     const { container } = redis(render);
     const { text } = redisConf(render);
@@ -270,12 +366,10 @@ const checks = {
     assert(conf.appendonly === 'yes', 'appendonly is not yes');
     assert(conf.appendfsync === 'always', 'appendfsync is not always');
     assert(conf.save === '""', 'RDB snapshots are not off (save "")');
-    assert(!/^\s*requirepass\b/m.test(text), 'redis.conf holds a password');
+    assert(!/^\s*(requirepass|masterauth|user)\b/m.test(text), 'redis.conf holds a password or a user');
     const commandLine = [...(container.command || []), ...(container.args || [])].join(' ');
     assert(!/requirepass|pass/i.test(commandLine), `the command line mentions a password: ${commandLine}`);
     assert(/^redis:7\.\d+\.\d+(-[a-z0-9]+)?$/.test(container.image), `${container.image} is not a pinned redis:7.x.y tag`);
-    const auth = envEntry(container, 'REDISCLI_AUTH');
-    assert(auth && auth.valueFrom && auth.valueFrom.secretKeyRef, 'REDISCLI_AUTH does not come from a Secret');
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
       const command = ((container[probe] || {}).exec || {}).command || [];
       const script = command.join(' ');

@@ -4,7 +4,9 @@
 //
 //   node kube-play.js RENDER_DIR OUT_DIR PREFIX HOST_PORT REDIS_IMAGE BACKEND_IMAGE [BACKEND_MODE]
 //
-// Writes OUT_DIR/redis.yaml and OUT_DIR/backend.yaml. The pod specs (security
+// Writes OUT_DIR/redis.yaml and OUT_DIR/backend.yaml, and the Redis pod's
+// readiness probe command, one argument a line, to OUT_DIR/redis-readiness-
+// probe (the test runs it to wait for Redis). The pod specs (security
 // contexts, read-only root, volumes and mounts, env, probes, args) are the
 // rendered ones; only these changes are made, each because podman or the
 // test needs it:
@@ -14,11 +16,10 @@
 //      persistentVolumeClaim PREFIX-<claim>-redis-0, as the StatefulSet
 //      controller would do (podman makes a named volume of it);
 //   3. ConfigMaps are renamed PREFIX-<name> (podman names volumes after them);
-//   4. Secret references are resolved: env secretKeyRef becomes the value,
-//      and a secret volume becomes a ConfigMap volume with the same items.
-//      podman 4.3.1 cannot do both from one Secret: secretKeyRef wants the
-//      podman secret as a JSON map, secret volumes want a Secret YAML, and
-//      it writes secret volume files still base64-encoded;
+//   4. a secret volume becomes a ConfigMap volume (named PREFIX-<secret>)
+//      with the same items as files: podman 4.3.1 writes secret volume
+//      files still base64-encoded. (No pod takes a Secret as an environment
+//      variable: the checks of tests/k8s.bats refuse that.);
 //   5. the Redis image becomes REDIS_IMAGE (no official image offline), and
 //      the backend image BACKEND_IMAGE (the same dev.local/d22/backend
 //      unless the test run built another tag);
@@ -46,17 +47,6 @@ function clone(obj) {
 // The Secret with this name among the generated Secrets.
 function secretNamed(render, name) {
   return m.find(render.secrets, 'Secret', name);
-}
-
-// Replaces env secretKeyRefs with their values (change 4).
-function resolveSecretEnv(render, container) {
-  for (const entry of container.env || []) {
-    const ref = entry.valueFrom && entry.valueFrom.secretKeyRef;
-    if (ref) {
-      entry.value = m.secretValue(secretNamed(render, ref.name), ref.key);
-      delete entry.valueFrom;
-    }
-  }
 }
 
 // Renames ConfigMap volumes and turns secret volumes into ConfigMap volumes
@@ -91,7 +81,6 @@ function podFor(render, workload, prefix) {
     const claimName = `${prefix}-${claim.metadata.name}-${workload.metadata.name}-0`;
     spec.volumes = [...(spec.volumes || []), { name: claim.metadata.name, persistentVolumeClaim: { claimName } }];
   }
-  spec.containers.forEach((c) => resolveSecretEnv(render, c));
   const configMaps = configMapVolumes(render, spec, prefix);
   const pod = {
     apiVersion: 'v1',
@@ -123,6 +112,8 @@ function main([renderDir, outDir, prefix, hostPort, redisImage, backendImage, ba
     docs.map((d) => YAML.stringify(d)).join('---\n'));
   write('redis.yaml', redisDocs);
   write('backend.yaml', backendDocs);
+  const redis = m.container({ spec: { template: redisPod } }, 'redis');
+  fs.writeFileSync(path.join(outDir, 'redis-readiness-probe'), `${redis.readinessProbe.exec.command.join('\n')}\n`);
 }
 
 main(process.argv.slice(2));

@@ -40,27 +40,37 @@ wait_until() {
 	done
 }
 
-# Runs redis-cli on port $1 with password $2 (none when empty).
+# Runs redis-cli on port $1 as Redis user $2 with password $3 (each none
+# when empty). The password goes through the environment of redis-cli alone.
 redis_cli() {
-	local port="$1" password="$2"
-	shift 2
+	local port="$1" user="$2" password="$3"
+	shift 3
+	local -a flags=(-p "$port")
+	[[ -z "$user" ]] || flags+=(--user "$user")
 	if [[ -n "$password" ]]; then
-		REDISCLI_AUTH="$password" redis-cli -p "$port" "$@"
+		REDISCLI_AUTH="$password" redis-cli "${flags[@]}" "$@"
 	else
-		redis-cli -p "$port" "$@"
+		redis-cli "${flags[@]}" "$@"
 	fi
 }
 
-# Succeeds when the Redis on port $1 (password $2, if any) answers PONG.
+# Succeeds when the Redis on port $1 (as user $2 with password $3, if any)
+# answers PONG.
 redis_answers() {
-	[[ "$(redis_cli "$1" "${2:-}" ping 2>/dev/null)" == PONG ]]
+	[[ "$(redis_cli "$1" "${2:-}" "${3:-}" ping 2>/dev/null)" == PONG ]]
 }
 
-# Runs redis-cli against the Redis in directory $1.
+# Prints file $1, or nothing when it is absent.
+cat_if_any() {
+	cat "$1" 2>/dev/null || true
+}
+
+# Runs redis-cli against the Redis in directory $1, as the user and with the
+# password in its files user and password, when there are.
 redis_cmd() {
 	local dir="$1"
 	shift
-	redis_cli "$(cat "$dir/port")" "$(cat "$dir/password" 2>/dev/null || true)" "$@"
+	redis_cli "$(cat "$dir/port")" "$(cat_if_any "$dir/user")" "$(cat_if_any "$dir/password")" "$@"
 }
 
 # Starts a redis-server with its data in directory $1, on the port in
@@ -85,14 +95,14 @@ redis_spawn() {
 redis_start() {
 	local dir="$1"
 	redis_spawn "$@"
-	if ! wait_until 10 redis_answers "$(cat "$dir/port")" "$(cat "$dir/password" 2>/dev/null || true)" ||
+	if ! wait_until 10 redis_answers "$(cat "$dir/port")" "$(cat_if_any "$dir/user")" "$(cat_if_any "$dir/password")" ||
 		process_gone "$(cat "$dir/pid")"; then
 		tail -5 "$dir/redis.log" >&2
 		return 1
 	fi
 }
 
-# Starts a Redis that requires the password $2.
+# Starts a Redis that requires the password $2 (of its default user).
 redis_start_with_password() {
 	local dir="$1" password="$2"
 	mkdir -p "$dir"
@@ -100,9 +110,31 @@ redis_start_with_password() {
 	redis_start "$dir" --requirepass "$password"
 }
 
+# Makes the Redis users and their passwords of production in directory $1
+# (scripts/gen-redis-secret.sh --files-only: users.acl, with hashes only,
+# and a file per password), and has redis_cmd use the admin's.
+redis_acl_files() {
+	local dir="$1"
+	mkdir -p "$dir"
+	SECRETS_DIR="$dir/secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --files-only 2>/dev/null
+	echo admin >"$dir/user"
+	cp "$dir/secrets/redis-admin-password" "$dir/password"
+}
+
+# Starts a Redis with production's users (redis_acl_files): the default user
+# off, the app's, the probe's and the admin's. More redis-server arguments
+# follow.
+redis_start_with_acl() {
+	local dir="$1"
+	shift
+	redis_acl_files "$dir"
+	redis_start "$dir" --aclfile "$dir/secrets/users.acl" "$@"
+}
+
 # Starts lighttpd through start-lighttpd with state in directory $1, on
 # the port in $1/port, talking to the Redis on port $2. Settings such as
-# BACKEND_MODE, APP_DIR or REDIS_PASSWORD come from the caller's environment.
+# BACKEND_MODE, APP_DIR, REDIS_USER or REDIS_PASSWORD_FILE come from the
+# caller's environment.
 backend_start() {
 	local dir="$1" redis_port="$2"
 	mkdir -p "$dir/run"
@@ -131,6 +163,12 @@ process_gone() {
 	stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
 	stat="${stat##*) }"
 	[[ "${stat%% *}" == Z ]]
+}
+
+# Succeeds once process $1 sleeps with a socket open: a CGI waiting on Redis.
+waits_on_socket() {
+	[[ "$(awk '{ print $3 }' "/proc/$1/stat")" == S ]] &&
+		find "/proc/$1/fd" -lname 'socket:*' | grep -q .
 }
 
 # Stops the process whose pid is in the file $1 with signal $2 (default

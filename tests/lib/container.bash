@@ -43,12 +43,29 @@ read_only_flags() {
 }
 
 # Prints "-e NAME" for each optional backend setting the caller has set, so the container
-# gets the same settings a local backend would.
+# gets the same settings a local backend would. REDIS_PASSWORD_FILE is a path on this
+# host: see password_file_flags.
 passed_settings() {
 	local name
-	for name in BACKEND_MODE REDIS_PASSWORD REDIS_TIMEOUT_MS IDEMPOTENCY_TTL_S; do
+	for name in BACKEND_MODE REDIS_USER REDIS_TIMEOUT_MS IDEMPOTENCY_TTL_S MAX_DEPOSIT; do
 		if [[ -n "${!name+set}" ]]; then printf -- '-e\n%s\n' "$name"; fi
 	done
+}
+
+# The path of the Redis password file inside the container, where Kubernetes mounts it too.
+CONTAINER_PASSWORD_FILE=/etc/redis-app/password
+
+# When the caller set REDIS_PASSWORD_FILE, copies that file into directory $1, readable by
+# the image's group only (as a Secret with fsGroup), and prints the flags that mount it
+# read-only in the container and point REDIS_PASSWORD_FILE at it.
+password_file_flags() {
+	local dir="$1"
+	[[ -n "${REDIS_PASSWORD_FILE:-}" ]] || return 0
+	cp "$REDIS_PASSWORD_FILE" "$dir/redis-password"
+	chgrp 10001 "$dir/redis-password"
+	chmod 0440 "$dir/redis-password"
+	printf -- '%s\n' --volume "$dir/redis-password:$CONTAINER_PASSWORD_FILE:ro" \
+		-e "REDIS_PASSWORD_FILE=$CONTAINER_PASSWORD_FILE"
 }
 
 # Starts the image as a container with state in directory $1, listening on 127.0.0.1 at the
@@ -62,7 +79,7 @@ container_run() {
 	local name="moneybank-test-$$-$RANDOM$RANDOM" flags settings
 	echo "$name" >"$dir/name"
 	read -r -a flags <<<"$(read_only_flags | tr '\n' ' ')"
-	mapfile -t settings < <(passed_settings)
+	mapfile -t settings < <(passed_settings; password_file_flags "$dir")
 	engine run --detach --name "$name" --label moneybank-test=1 --network=host \
 		"${flags[@]}" "${settings[@]}" \
 		-e PORT="$(cat "$dir/port")" -e BIND_ADDR=127.0.0.1 \

@@ -1,11 +1,14 @@
 # stack.bash: the production shape on loopback, with all its state in one
-# directory: one Redis with a password and an AOF fsynced before every reply,
+# directory: one Redis with production's ACL users (gen-redis-secret.sh) and
+# an AOF fsynced before every reply,
 # three lighttpd backends (build/start-lighttpd, each its own process and port),
 # and an nginx TLS front that behaves like the NGINX Ingress. scripts/stack.sh
 # (make stack) and tests/reliability.bats both use it. Needs lib/common.bash.
 #
 # Layout of the stack directory DIR:
-#   redis/               port, password, redis-auth.conf, pid, redis.log, AOF
+#   redis/               port, pid, redis.log, AOF; secrets/ (users.acl
+#                        and a password file per user); user and password,
+#                        the admin's, for redis_cmd
 #   backend1..3/         port, pid, lighttpd.log (deposit lines), run/
 #   tls/                 tls.crt (give it to curl --cacert), tls.key
 #   front/               https_port, http_port, nginx.conf, pid, logs, temp/
@@ -103,15 +106,11 @@ stack_port_file() {
 	fi
 }
 
-# Makes the Redis password once, and the redis.conf fragment that carries it,
-# so the password is on no command line.
+# Makes the Redis users and their passwords once, as in production (the
+# passwords are kept, users.acl written again): Redis gets only the hashes,
+# each backend the app's password file, redis_cmd the admin's.
 stack_secret() {
-	local dir="$1/redis"
-	mkdir -p "$dir"
-	if [[ ! -s "$dir/password" ]]; then
-		(umask 077 && openssl rand -hex 24 | tr -d '\n' >"$dir/password")
-	fi
-	(umask 077 && echo "requirepass $(cat "$dir/password")" >"$dir/redis-auth.conf")
+	redis_acl_files "$1/redis"
 }
 
 # Makes the TLS key and certificate for STACK_HOST with the project's script.
@@ -124,20 +123,21 @@ stack_cert() {
 }
 
 # Starts a redis-server with its data in $2 (default DIR/redis), on the stack's
-# Redis port and password. Durable by default (AOF, fsync always); extra
+# Redis port, with its users. Durable by default (AOF, fsync always); extra
 # redis-server arguments follow and win, e.g. --appendfsync everysec.
 stack_redis_start() {
 	local dir="$1" data="${2:-$1/redis}"
 	shift $(($# < 2 ? $# : 2))
 	mkdir -p "$data"
-	[[ "$data" == "$dir/redis" ]] || cp "$dir/redis/port" "$dir/redis/password" "$data/"
-	redis_start "$data" --include "$dir/redis/redis-auth.conf" "$@"
+	[[ "$data" == "$dir/redis" ]] || cp "$dir/redis/port" "$dir/redis/user" "$dir/redis/password" "$data/"
+	redis_start "$data" --aclfile "$dir/redis/secrets/users.acl" "$@"
 }
 
-# Starts backend number $2 (1..3) against the stack's Redis.
+# Starts backend number $2 (1..3) against the stack's Redis, as its user
+# app, with the password in a file as in production.
 stack_backend_start() {
 	local dir="$1" number="$2"
-	REDIS_PASSWORD="$(cat "$dir/redis/password")" \
+	REDIS_USER=app REDIS_PASSWORD_FILE="$dir/redis/secrets/redis-app-password" \
 		backend_start "$dir/backend$number" "$(cat "$dir/redis/port")"
 }
 

@@ -74,10 +74,20 @@ kube_render() {
 		"$(cat "$TARGET_DIR/port")" "$KUBE_REDIS_IMAGE" "$BACKEND_IMAGE" "${BACKEND_MODE:-}"
 }
 
-# Succeeds when the Redis pod's own readiness probe command passes in it.
+# Succeeds when the Redis pod's own readiness probe command (from the played
+# pod spec) passes in it.
 kube_redis_ready() {
-	kube_podman exec "$KUBE_PREFIX-redis-redis" \
-		sh -c 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -qx PONG'
+	local -a probe
+	mapfile -t probe <"$TARGET_DIR/play/redis-readiness-probe"
+	kube_podman exec "$KUBE_PREFIX-redis-redis" "${probe[@]}"
+}
+
+# Runs a Redis command ($@) in the Redis pod as its admin, whose password
+# (in no Secret, as in production) goes in on redis-cli's stdin.
+target_redis_cmd() {
+	kube_podman exec -i "$KUBE_PREFIX-redis-redis" \
+		redis-cli --user admin --askpass -h 127.0.0.1 -p 6379 "$@" \
+		<"$TARGET_DIR/secrets/redis-admin-password"
 }
 
 # Plays the Redis pod (reachable as "redis") and then the backend pod, and

@@ -1,0 +1,283 @@
+#!/usr/bin/env bats
+# Least privilege in Redis, through a real lighttpd and a real redis-server
+# with production's users (scripts/gen-redis-secret.sh --files-only: the
+# users.acl of the Secret redis-acl, and a password file per user): the
+# backend, as the app's user, serves every API path; the app's credentials
+# are refused everything else; the probe's may only PING; the default user
+# is off. The password is read from a file and is in no process's
+# environment. BACKEND_MODE and APP_DIR come from the environment.
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+load lib/common
+load lib/api
+
+setup_file() {
+	local state="$BATS_FILE_TMPDIR"
+	# DEBUG on, so that what refuses it to the app below is the ACL.
+	redis_start_with_acl "$state/redis" --enable-debug-command yes
+	REDIS_USER=app REDIS_PASSWORD_FILE="$state/redis/secrets/redis-app-password" \
+		backend_start "$state/backend" "$(cat "$state/redis/port")"
+	# Stopped through their pid files; off this shell's job table, a SIGKILL
+	# of Redis is not reported into the TAP.
+	disown -a
+}
+
+teardown_file() {
+	stop_all_below "$BATS_FILE_TMPDIR"
+}
+
+setup() {
+	STATE="$BATS_FILE_TMPDIR"
+	REDIS="$STATE/redis"
+	BASE_URL="$(backend_url "$STATE/backend")"
+}
+
+# Lets a Redis stopped by a test go on.
+teardown() {
+	kill -CONT "$(cat "$REDIS/pid")" 2>/dev/null || true
+}
+
+# Runs redis-cli on the test Redis as user $1, with that user's password.
+as_user() {
+	local user="$1"
+	shift
+	redis_cli "$(cat "$REDIS/port")" "$user" "$(cat "$REDIS/secrets/redis-$user-password")" "$@"
+}
+
+# Fails unless the command $2... run as user $1 is refused for lack of
+# permission (NOPERM, or a script's ACL error).
+assert_refused_to() {
+	local user="$1" reply
+	shift
+	reply="$(as_user "$user" "$@" 2>&1)"
+	[[ "$reply" == NOPERM* || "$reply" == *"can't run this command"* ||
+		"$reply" == *"can't access at least one of the keys"* || "$reply" == *"ACL failure"* ]] ||
+		fail "$user ran: $* -> $reply"
+}
+
+# Prints the pids of the programs (bitcoins.cgi, healthz.cgi) lighttpd $1 runs.
+programs_of() {
+	pgrep -P "$1" -x 'bitcoins.cgi|healthz.cgi' || true
+}
+
+# Fails when the environment or command line of process $1 holds secret $2;
+# the environment must name the password file $3 instead (when given).
+assert_no_secret_in() {
+	local pid="$1" secret="$2" file="${3:-}" environ
+	environ="$(tr '\0' '\n' <"/proc/$pid/environ")"
+	[[ "$environ" != *"$secret"* ]] || fail "process $pid ($(cat "/proc/$pid/comm")) has the password in its environment"
+	[[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" != *"$secret"* ]] || fail "process $pid has the password on its command line"
+	[[ -z "$file" ]] || grep -qxF "REDIS_PASSWORD_FILE=$file" <<<"$environ" ||
+		fail "process $pid ($(cat "/proc/$pid/comm")) was not given REDIS_PASSWORD_FILE: $environ"
+}
+
+@test "the backend, as the app's Redis user alone, serves every API path" {
+	local before key="acl-key-$RANDOM"
+	before="$(total)"
+	http GET /v1/bitcoins
+	assert_equal "$HTTP_STATUS" 200
+	head_request /v1/bitcoins
+	assert_equal "$HTTP_STATUS" 200
+	http GET /v1/bitcoins -H 'Accept: application/json'
+	assert_equal "$HTTP_BODY" "{\"bitcoins\":$before}"
+	post "/v1/bitcoins?bitcoins=5"
+	assert_equal "$HTTP_STATUS" 204
+	post "/v1/bitcoins?bitcoins=7" -H "Idempotency-Key: $key"
+	assert_equal "$HTTP_STATUS" 204
+	post "/v1/bitcoins?bitcoins=7" -H "Idempotency-Key: $key"
+	assert_equal "$(header Idempotent-Replayed)" true
+	post "/v1/bitcoins?bitcoins=8" -H "Idempotency-Key: $key"
+	assert_json_error 422
+	post "/v1/bitcoins?bitcoins=21000001"
+	assert_json_error 400
+	http GET /healthz
+	assert_equal "$HTTP_STATUS" 200
+	http GET /livez
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$(total)" "$((before + 12))"
+	redis_cmd "$REDIS" set bitcoins 9007199254740991 >/dev/null
+	post "/v1/bitcoins?bitcoins=1"
+	assert_json_error 409
+	redis_cmd "$REDIS" set bitcoins "$((before + 12))" >/dev/null
+}
+
+@test "the app's credentials are refused CONFIG, FLUSHALL, SHUTDOWN, REPLICAOF, KEYS, DEBUG, ACL and every other key" {
+	local before
+	before="$(redis_cmd "$REDIS" get bitcoins)"
+	redis_cmd "$REDIS" set other-key kept >/dev/null
+	assert_refused_to app config get requirepass
+	assert_refused_to app config set appendfsync no
+	assert_refused_to app flushall
+	assert_refused_to app flushdb
+	assert_refused_to app shutdown nosave
+	assert_refused_to app replicaof 127.0.0.1 1
+	assert_refused_to app slaveof 127.0.0.1 1
+	assert_refused_to app keys '*'
+	assert_refused_to app scan 0
+	assert_refused_to app debug sleep 0
+	assert_refused_to app acl list
+	assert_refused_to app acl setuser app '+@all'
+	assert_refused_to app acl whoami
+	assert_refused_to app monitor
+	assert_refused_to app client list
+	assert_refused_to app client kill type normal
+	assert_refused_to app info
+	assert_refused_to app save
+	assert_refused_to app bgrewriteaof
+	assert_refused_to app script flush
+	assert_refused_to app function flush
+	assert_refused_to app module list
+	assert_refused_to app subscribe news
+	assert_refused_to app publish news x
+	# Other keys, and other commands on its own keys.
+	assert_refused_to app get other-key
+	assert_refused_to app set other-key 1
+	assert_refused_to app del bitcoins
+	assert_refused_to app set bitcoins 0
+	assert_refused_to app expire bitcoins 1
+	assert_refused_to app rename bitcoins stolen
+	assert_refused_to app incrby idempotency:x 1
+	assert_refused_to app del idempotency:x
+	# Scripts call commands as their caller: no way around the ACL there.
+	assert_refused_to app eval "return redis.call('GET', 'other-key')" 0
+	assert_refused_to app eval "return redis.call('SET', KEYS[1], 'x')" 1 other-key
+	assert_refused_to app eval "return redis.call('SET', KEYS[1], '0')" 1 bitcoins
+	assert_refused_to app eval "return redis.call('FLUSHALL')" 0
+	assert_refused_to app eval "return redis.call('KEYS', '*')" 0
+	assert_refused_to app eval "return redis.call('DEL', KEYS[1])" 1 bitcoins
+	assert_refused_to app eval "return redis.call('INCRBY', KEYS[1], 1)" 1 idempotency:x
+	# Nothing changed, and Redis still serves.
+	assert_equal "$(redis_cmd "$REDIS" get other-key)" kept
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" "$before"
+	assert_equal "$(redis_cmd "$REDIS" config get appendfsync | tail -1)" always
+	assert_equal "$(redis_cmd "$REDIS" role | head -1)" master
+	# What it may do, it can.
+	assert_equal "$(as_user app get bitcoins)" "$before"
+}
+
+@test "the probe's credentials may only PING" {
+	assert_equal "$(as_user probe ping)" PONG
+	assert_refused_to probe get bitcoins
+	assert_refused_to probe info
+	assert_refused_to probe config get maxmemory
+	assert_refused_to probe eval 'return 1' 0
+	assert_refused_to probe client list
+	assert_refused_to probe set bitcoins 0
+	assert_refused_to probe acl whoami
+}
+
+@test "the default user is off: no command without AUTH, and no password opens it" {
+	run redis-cli -p "$(cat "$REDIS/port")" ping
+	assert_output --partial NOAUTH
+	run redis_cli "$(cat "$REDIS/port")" default "$(cat "$REDIS/secrets/redis-app-password")" ping
+	assert_output --partial WRONGPASS
+	run redis_cli "$(cat "$REDIS/port")" default "" auth default ""
+	refute_output OK
+}
+
+@test "the admin has a password of its own: the app's does not open it, its own does" {
+	run redis_cli "$(cat "$REDIS/port")" admin "$(cat "$REDIS/secrets/redis-app-password")" ping
+	assert_output --partial WRONGPASS
+	run as_user admin config get appendfsync
+	assert_output $'appendfsync\nalways'
+}
+
+@test "the backend serves /healthz only while Redis would take a deposit: a probe user's PING is no proof" {
+	redis_cmd "$REDIS" config set maxmemory 1 >/dev/null
+	http GET /healthz
+	assert_equal "$(as_user probe ping)" PONG
+	redis_cmd "$REDIS" config set maxmemory 0 >/dev/null
+	assert_json_error 503
+	assert_equal "$(header Retry-After)" 60
+	http GET /healthz
+	assert_equal "$HTTP_STATUS" 200
+}
+
+@test "no secret is in the environment of lighttpd or of the programs it runs, a CGI in flight included" {
+	local lighttpd pid password file curl_pid programs=0
+	lighttpd="$(cat "$STATE/backend/pid")"
+	file="$REDIS/secrets/redis-app-password"
+	password="$(cat "$file")"
+	assert_no_secret_in "$lighttpd" "$password"
+	grep -qxF "REDIS_PASSWORD_FILE=$file" < <(tr '\0' '\n' <"/proc/$lighttpd/environ") ||
+		fail "lighttpd was not given REDIS_PASSWORD_FILE"
+	# A CGI lives as long as its request: a Redis that does not answer keeps
+	# one in flight. FastCGI responders are there all along.
+	kill -STOP "$(cat "$REDIS/pid")"
+	curl -s -o /dev/null --max-time 10 -d '' "$BASE_URL/v1/bitcoins?bitcoins=1" 3>&- &
+	curl_pid=$!
+	wait_until 10 pgrep -P "$lighttpd" -x bitcoins.cgi
+	for pid in $(programs_of "$lighttpd"); do
+		assert_no_secret_in "$pid" "$password" "$file"
+		programs=$((programs + 1))
+	done
+	kill -CONT "$(cat "$REDIS/pid")"
+	wait "$curl_pid" || true
+	echo "# looked at lighttpd and $programs program(s) in ${BACKEND_MODE:-cgi} mode" >&3
+	((programs >= 1)) || fail "no program was running"
+}
+
+@test "a rotated password file counts from the next request in CGI mode; FastCGI responders need a restart" {
+	local file="$REDIS/secrets/redis-app-password" old new old_hash new_hash dir="$STATE/rotated"
+	# A backend of its own, whose password file this test may replace.
+	mkdir -p "$dir"
+	cp "$file" "$dir/password"
+	REDIS_USER=app REDIS_PASSWORD_FILE="$dir/password" backend_start "$dir" "$(cat "$REDIS/port")"
+	BASE_URL="$(backend_url "$dir")"
+	old="$(cat "$file")"
+	new="$(openssl rand -hex 32)"
+	old_hash="$(printf '%s' "$old" | sha256sum | cut -d' ' -f1)"
+	new_hash="$(printf '%s' "$new" | sha256sum | cut -d' ' -f1)"
+	# 1. Redis takes both passwords; 2. the file changes as the kubelet
+	# changes it (a new file renamed over the old); 3. the old one goes.
+	redis_cmd "$REDIS" acl setuser app "#$new_hash" >/dev/null
+	printf '%s' "$new" >"$dir/password.new"
+	mv "$dir/password.new" "$dir/password"
+	redis_cmd "$REDIS" acl setuser app "!$old_hash" >/dev/null
+	redis_cmd "$REDIS" client kill user app >/dev/null
+	post "/v1/bitcoins?bitcoins=1"
+	if [[ "${BACKEND_MODE:-cgi}" == cgi ]]; then
+		assert_equal "$HTTP_STATUS" 204
+	else
+		# The responder read the old password when it started.
+		assert_json_error 503
+		stop_pidfile "$dir/pid" INT
+		REDIS_USER=app REDIS_PASSWORD_FILE="$dir/password" backend_start "$dir" "$(cat "$REDIS/port")"
+		post "/v1/bitcoins?bitcoins=1"
+		assert_equal "$HTTP_STATUS" 204
+	fi
+	redis_cmd "$REDIS" acl setuser app "#$old_hash" "!$new_hash" >/dev/null
+	stop_pidfile "$dir/pid" INT
+}
+
+@test "keyed deposits survive a Redis restart from its AOF: the replay is not refused by the default user's ACL" {
+	local key="restart-$RANDOM" before
+	post "/v1/bitcoins?bitcoins=9" -H "Idempotency-Key: $key"
+	assert_equal "$HTTP_STATUS" 204
+	before="$(total)"
+	kill -KILL "$(cat "$REDIS/pid")"
+	rm -f "$REDIS/pid"
+	redis_start "$REDIS" --aclfile "$REDIS/secrets/users.acl" --enable-debug-command yes
+	assert_equal "$(total)" "$before"
+	post "/v1/bitcoins?bitcoins=9" -H "Idempotency-Key: $key"
+	assert_equal "$(header Idempotent-Replayed)" true
+	run grep -c CRITICAL "$REDIS/redis.log"
+	assert_output 0
+}
+
+@test "start-lighttpd refuses a password in the environment and says where it belongs" {
+	run env REDIS_PASSWORD=in-the-environment PORT="$(free_port)" RUN_DIR="$BATS_TEST_TMPDIR" \
+		"$REPO_DIR/build/start-lighttpd"
+	assert_failure
+	assert_output --partial "REDIS_PASSWORD is no longer read"
+	assert_output --partial "REDIS_PASSWORD_FILE"
+	refute_output --partial in-the-environment
+}
+
+@test "the server log shows no crash and no sanitizer report" {
+	run grep -E 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|core dumped|aborted' \
+		"$STATE/backend/lighttpd.log"
+	assert_failure 1
+}
