@@ -161,13 +161,17 @@ copy_project_files() {
 # test flag that parses the configuration and loads every module, then exits. lighttpd opens
 # /dev/null, which the runtime provides; an empty file stands in for it during the check.
 check_tree() {
-	local mode
+	local mode name forwarded=()
 	mkdir "$ROOTFS/dev"
 	: >"$ROOTFS/dev/null"
+	# Every env.X the configuration reads must be set, or lighttpd refuses it; those it
+	# only forwards to the programs may be empty here.
+	while read -r name; do
+		forwarded+=("$name=")
+	done < <(grep -oh 'env\.[A-Z_]*' lighttpd.conf cgi-bin/mode-*.conf | cut -d. -f2 | sort -u)
 	for mode in cgi fastcgi; do
-		env -i APP_DIR="$APP/build" RUN_DIR=/tmp BIND_ADDR=127.0.0.1 PORT=8080 \
-			BACKEND_MODE="$mode" REDIS_HOST=redis REDIS_ADDRESS= REDIS_PORT=6379 \
-			REDIS_PASSWORD= REDIS_TIMEOUT_MS=500 IDEMPOTENCY_TTL_S=86400 \
+		env -i "${forwarded[@]}" APP_DIR="$APP/build" RUN_DIR=/tmp BIND_ADDR=127.0.0.1 \
+			PORT=8080 BACKEND_MODE="$mode" \
 			/usr/sbin/chroot "$ROOTFS" "$LIGHTTPD" -tt -f "$APP/lighttpd.conf" ||
 			die "lighttpd -tt failed in the assembled tree ($mode mode)"
 	done

@@ -59,7 +59,7 @@ load lib/docs
 # unnoticed; when one learns --help, the test says to take it off the list.
 SCRIPTS_WITHOUT_HELP="bench.sh container-engine.sh deps-k8s.sh fuzz.sh gen-error-pages.sh
 gen-redis-secret.sh image-run.sh ingress-host-overlay.sh make-base-image.sh minikube-up.sh
-persistence-proof.sh run-local.sh serve.sh stack.sh"
+persistence-proof.sh run-local.sh serve.sh stack.sh assemble-image.sh sbom.sh sbom-from-image.sh"
 
 setup_file() {
 	local file

@@ -188,6 +188,10 @@ assert_json_page() {
 		stack_backend_start "$STACK" "$backend"
 	done
 	wait_until 10 front_total
+	# Each nginx worker that saw a backend refuse keeps it out for the
+	# upstream's fail_timeout; outlast it, so that the next tests find every
+	# backend live in every worker (one answer above came from one worker).
+	sleep "$(($(grep -om1 'fail_timeout=[0-9]*' "$STACK/front/nginx.conf" | cut -d= -f2) + 1))"
 }
 
 @test "a client over 10 requests a second (bursts of 20) gets 429 with a JSON body and Retry-After while another client is served, and its throttled deposits change nothing" {

@@ -265,7 +265,7 @@ EOF
 	assert_line --regexp '^apt-get .*install .*buildah .*debootstrap .*podman .*runc'
 }
 
-@test "with docker and no registry, only debootstrap is installed, to make the base image" {
+@test "with docker and no registry, only debootstrap and the archive keyring are installed, to make the base image" {
 	stub_empty_machine
 	# shellcheck disable=SC2016 # the stand-in's own code
 	stub docker 'case "$1" in info) exit 0 ;; *) exit 1 ;; esac'
@@ -273,7 +273,7 @@ EOF
 	assert_failure
 	assert_output --partial "no registry reachable"
 	run stub_calls
-	assert_line --regexp '^apt-get .*install .* debootstrap$'
+	assert_line --regexp '^apt-get .*install .* debian-archive-keyring debootstrap gpgv$'
 	refute_output --partial podman
 }
 

@@ -239,7 +239,7 @@ docs_curl_recorder() {
 	cat >"$1/curl" <<EOF
 #!/usr/bin/env bash
 # The docs suite's curl: saves each response's headers, then is curl.
-exec $(command -v curl) -D "\$DOCS_LOG/headers.\${DOCS_LINE:-0}.\$(date +%s%N)" "\$@"
+exec $(PATH="$(docs_reader_path)" command -v curl) -D "\$DOCS_LOG/headers.\${DOCS_LINE:-0}.\$(date +%s%N)" "\$@"
 EOF
 	chmod +x "$1/curl"
 }
@@ -279,10 +279,21 @@ docs_received_statuses() {
 		sort -n
 }
 
+# Prints the PATH a reader has: this one without the directory of the
+# error-body recorder (lib/error-bodies.bash), which lives in .cache/ and so
+# is hidden by the fresh .cache/ each file's namespace mounts; the docs
+# suite records its own blocks' answers (docs_curl_recorder).
+docs_reader_path() {
+	local path=":$PATH:"
+	[[ -z "${ERROR_BODIES_DIR:-}" ]] || path="${path//:$ERROR_BODIES_DIR\/bin:/:}"
+	path="${path#:}"
+	echo "${path%:}"
+}
+
 # Runs command $3... in the environment of a reader's fresh shell, with
 # directory $1 first on the PATH and $2 as HOME.
 docs_env() {
-	env -i PATH="$1:$PATH" HOME="$2" LANG=C.UTF-8 TERM=dumb "${@:3}"
+	env -i PATH="$1:$(docs_reader_path)" HOME="$2" LANG=C.UTF-8 TERM=dumb "${@:3}"
 }
 
 # Runs the runnable blocks of Markdown file $1 (extracted in $2/blocks)
@@ -315,7 +326,7 @@ docs_run_file() {
 	for block in $(docs_blocks "$blocks"); do
 		docs_block_is "$blocks" "$block" server || continue
 		server="$(docs_commands <"$blocks/$block.text")"
-		setsid env --default-signal=INT -i PATH="$work/bin:$PATH" HOME="$work/home" LANG=C.UTF-8 TERM=dumb \
+		setsid env --default-signal=INT -i PATH="$work/bin:$(docs_reader_path)" HOME="$work/home" LANG=C.UTF-8 TERM=dumb \
 			nsenter --target "$(cat "$ns/pid")" --mount --net -- \
 			bash -c "cd \"\$1\" && exec $server" _ "$REPO_DIR" \
 			>"$work/server.$block.log" 2>&1 3>&- </dev/null &
