@@ -70,7 +70,7 @@ static const char unknown_deposit[] =
 	"deposit a smaller amount: at most %lld fits now"
 #define LIMIT_REACHED \
 	"the bank cannot hold more: its total is at the most it may hold, " TOTAL_MAX_TEXT "; nothing was added; " \
-	"send no more deposits" TELL_OPERATOR
+	"send no more deposits, and tell the bank's operator"
 
 void reply_total_limit(const struct request *request, long long room)
 {
