@@ -125,7 +125,7 @@ run_cgi() {
 @test "POST above MAX_DEPOSIT (21000000 unless set) gets 400 naming the maximum and changes nothing" {
 	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=21000001
 	assert_line --index 0 $'Status: 400 Bad Request\r'
-	assert_line --partial '{"error":"bitcoins must be at most 21000000 per deposit"}'
+	assert_line --partial '{"error":"bitcoins must be at most 21000000 per deposit; nothing was added"}'
 	run_cgi bitcoins.cgi REQUEST_METHOD=POST QUERY_STRING=bitcoins=101 MAX_DEPOSIT=100
 	assert_line --index 0 $'Status: 400 Bad Request\r'
 	assert_line --partial 'at most 100 per deposit'

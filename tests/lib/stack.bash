@@ -71,13 +71,13 @@ STACK_ERROR_PAGES="400|400|the request is malformed (a bad request line, header 
 496|400|this API takes no client certificate; $STACK_UNCHANGED; send the request without one
 497|400|this port speaks HTTPS only; $STACK_UNCHANGED; send the request again over HTTPS
 498|404|this path is not served; $STACK_UNCHANGED; $STACK_API_HINT
-500|500|the server failed while answering; $STACK_UNKNOWN_OUTCOME; tell the bank's operator if it persists
+500|500|the server failed while answering; $STACK_UNKNOWN_OUTCOME; tell the operator if it persists
 501|501|this method or transfer coding is not implemented; $STACK_UNCHANGED; use GET, HEAD or POST with a Content-Length
-502|502|no server could answer; $STACK_UNKNOWN_OUTCOME; tell the bank's operator if it persists
+502|502|no server could answer; $STACK_UNKNOWN_OUTCOME; tell the operator if it persists
 503|503|the service is overloaded or starting and did not take this request; $STACK_UNCHANGED; try again shortly
 504|504|no answer came in time; $STACK_UNKNOWN_OUTCOME
 505|505|this HTTP version is not supported; $STACK_UNCHANGED; use HTTP/1.1 or HTTP/2
-507|507|the server is out of storage; $STACK_UNCHANGED; try again later, and tell the bank's operator if it persists"
+507|507|the server is out of storage; $STACK_UNCHANGED; try again later, and tell the operator if it persists"
 
 # Prints the error_page lines and their locations for one server block,
 # every status of STACK_ERROR_PAGES except those given. The pages are
