@@ -111,7 +111,7 @@ $stale}")"
 	assert_rule shape
 }
 
-@test "no error body names a configuration variable, a Redis key, a host, an address or port, a file path or a version" {
+@test "no error body names an internal component, a configuration variable, a Redis key, a host, an address or port, a file path or a version" {
 	assert_rule secrets
 }
 
