@@ -135,6 +135,9 @@ enum amount_status amount_from_query(const char *bytes, size_t length,
 	return parse_value(found, max < AMOUNT_MAX ? max : AMOUNT_MAX, amount);
 }
 
+/* Ends every explanation of a refused amount: the deposit did not count. */
+#define NOTHING_ADDED "; nothing was added"
+
 void amount_explain(enum amount_status status, long long max, char *text,
                     size_t size)
 {
@@ -142,13 +145,13 @@ void amount_explain(enum amount_status status, long long max, char *text,
 
 	switch (status) {
 	case AMOUNT_MISSING:
-		snprintf(text, size, "the query parameter bitcoins is missing; send POST /v1/bitcoins?bitcoins=N with N from 1 to %lld", max);
+		snprintf(text, size, "the query parameter bitcoins is missing; send POST /v1/bitcoins?bitcoins=N with N from 1 to %lld" NOTHING_ADDED, max);
 		return;
 	case AMOUNT_EMPTY:
-		snprintf(text, size, "the query parameter bitcoins is empty; give a whole number from 1 to %lld", max);
+		snprintf(text, size, "the query parameter bitcoins is empty; give a whole number from 1 to %lld" NOTHING_ADDED, max);
 		return;
 	case AMOUNT_TOO_LARGE:
-		snprintf(text, size, "bitcoins must be at most %lld per deposit", max);
+		snprintf(text, size, "bitcoins must be at most %lld per deposit" NOTHING_ADDED, max);
 		return;
 	case AMOUNT_NOT_DIGITS:
 		fixed = "bitcoins must be written with the digits 0-9 only: no sign, decimal point, exponent, hex, spaces or other characters";
@@ -163,7 +166,8 @@ void amount_explain(enum amount_status status, long long max, char *text,
 		fixed = "the value of bitcoins has a malformed percent-escape; use %XX with two hex digits";
 		break;
 	case AMOUNT_OK:
-		break;
+		snprintf(text, size, "%s", fixed);
+		return;
 	}
-	snprintf(text, size, "%s", fixed);
+	snprintf(text, size, "%s" NOTHING_ADDED, fixed);
 }

@@ -26,7 +26,8 @@ enum amount_status amount_from_query(const char *query, size_t length,
                                      long long max, long long *amount);
 
 /* Writes the client-facing explanation of a status other than AMOUNT_OK,
- * naming max where it matters, into text (size bytes, NUL included). */
+ * naming max where it matters and saying that nothing was added, into text
+ * (size bytes, NUL included). */
 void amount_explain(enum amount_status status, long long max, char *text,
                     size_t size);
 

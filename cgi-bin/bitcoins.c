@@ -4,8 +4,8 @@
  *              {"bitcoins":N} when the client prefers application/json
  *   POST       ?bitcoins=N adds N (1..MAX_DEPOSIT) atomically: 204
  *              400 bad amount (the body names the maximum), 409 the total
- *              would pass 2^53-1, 422 reused Idempotency-Key with another
- *              amount
+ *              would pass 2^53-1 (the body names the largest amount that
+ *              fits), 422 reused Idempotency-Key with another amount
  *   other      405 with Allow
  *   Redis down, slow or refusing: 503 with a Retry-After that fits its
  *   state when nothing happened; 504 for a deposit sent without a reply,
@@ -24,7 +24,7 @@
 #define TOTAL_TEXT_MAX 32
 #define TOTAL_JSON_MAX 48
 #define IDEMPOTENCY_KEY_LENGTH_MAX 255
-#define AMOUNT_ERROR_MAX 160
+#define AMOUNT_ERROR_MAX 192
 
 /* GET and HEAD: the total, as plain text unless JSON is preferred. */
 static void send_total(const struct request *request, struct store *store)
@@ -79,7 +79,7 @@ static void deposit(const struct request *request, struct store *store)
 	}
 	if (request->idempotency_key != NULL &&
 	    !is_valid_idempotency_key(request->idempotency_key)) {
-		reply_error(request, 400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+		reply_error(request, 400, "Idempotency-Key must be 1 to 255 visible ASCII characters; nothing was added");
 		return;
 	}
 	status = store_deposit(store, request->idempotency_key, amount, &total,
@@ -88,6 +88,11 @@ static void deposit(const struct request *request, struct store *store)
 		log_line("deposit amount=%lld outcome unknown idempotency-key=%s",
 		         amount, request->idempotency_key != NULL
 		                         ? request->idempotency_key : "-");
+	if (status == STORE_TOTAL_LIMIT) {
+		/* total is then the largest amount that still fits */
+		reply_total_limit(request, total);
+		return;
+	}
 	if (status != STORE_OK) {
 		reply_store_error(request, status);
 		return;

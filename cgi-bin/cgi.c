@@ -143,6 +143,6 @@ void reply_retry_later(const struct request *request, int retry_after_s,
 void reply_not_allowed(const struct request *request, const char *allow)
 {
 	send_error(request, 405,
-	           "this method is not allowed here; the Allow header lists the ones that are",
+	           "this method is not allowed here; nothing was changed; use one of the methods the Allow header lists",
 	           allow);
 }

@@ -23,7 +23,8 @@ enum deposit_answer {
 	DEPOSITED = 0,         /* the amount was added: {0, new total} */
 	REPLAYED = 1,          /* the key was seen with this amount: {1, 0} */
 	KEY_REUSED = 2,        /* the key was seen with another amount: {2, 0} */
-	PAST_TOTAL_MAX = 3,    /* the total would pass TOTAL_MAX: {3, 0} */
+	PAST_TOTAL_MAX = 3,    /* the total would pass TOTAL_MAX: {3, room},
+	                          room the largest amount that fits, >= 0 */
 	TOTAL_NOT_INTEGER = 4, /* the total is no integer, or no string */
 	RECORD_DAMAGED = 5,    /* the key's record is no string */
 };
@@ -32,7 +33,10 @@ enum deposit_answer {
  * when the key holds another type than a string: only our scripts write these
  * keys, so that is damage for an operator to repair, not a refusal. Any other
  * error (an ACL) is raised as it came. The limit is compared as
- * total > TOTAL_MAX - amount, whose right side Lua's doubles hold exactly. */
+ * amount > room, the room left being TOTAL_MAX - total, which Lua's doubles
+ * hold exactly for a total from 0 to TOTAL_MAX (elsewhere they round only
+ * far from any amount we accept). A deposit that does not fit gets the room
+ * back, so that the client learns the largest amount that still does. */
 const char deposit_script[] =
 	"#!lua\n"
 	"local function read(key)\n"
@@ -56,8 +60,9 @@ const char deposit_script[] =
 	"if wrong_type or (stored and not string.find(stored, '^%-?%d+$')) then\n"
 	"  return {4, 0}\n"
 	"end\n"
-	"if tonumber(stored or '0') > " TOTAL_MAX_TEXT " - tonumber(ARGV[1]) then\n"
-	"  return {3, 0}\n"
+	"local room = " TOTAL_MAX_TEXT " - tonumber(stored or '0')\n"
+	"if tonumber(ARGV[1]) > room then\n"
+	"  return {3, math.max(room, 0)}\n"
 	"end\n"
 	"local total = redis.call('INCRBY', KEYS[1], ARGV[1])\n"
 	"if KEYS[2] then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end\n"
@@ -83,6 +88,7 @@ enum store_status deposit_outcome(const redisReply *reply, long long *total,
 	case KEY_REUSED:
 		return STORE_KEY_REUSED;
 	case PAST_TOTAL_MAX:
+		*total = reply->element[1]->integer;
 		return STORE_TOTAL_LIMIT;
 	case TOTAL_NOT_INTEGER:
 		return STORE_NOT_INTEGER;

@@ -28,7 +28,8 @@ extern const char deposit_probe_script[];
 
 /* Reads the deposit script's reply: STORE_OK (with the new total, or with
  * *replayed set for a key seen before with the same amount),
- * STORE_KEY_REUSED, STORE_TOTAL_LIMIT, STORE_NOT_INTEGER,
+ * STORE_KEY_REUSED, STORE_TOTAL_LIMIT (with *total set to the largest
+ * amount that would still fit), STORE_NOT_INTEGER,
  * STORE_RECORD_DAMAGED; any reply of another shape leaves the outcome
  * unknown (STORE_UNKNOWN_OUTCOME): it may have been a deposit. */
 enum store_status deposit_outcome(const redisReply *reply, long long *total,

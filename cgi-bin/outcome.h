@@ -11,4 +11,8 @@
  * was sent without a reply, when it may have happened. */
 void reply_store_error(const struct request *request, enum store_status status);
 
+/* Answers 409 to a deposit that would take the total past TOTAL_MAX, with
+ * room, the largest amount that still fits (0: none). */
+void reply_total_limit(const struct request *request, long long room);
+
 #endif

@@ -87,9 +87,9 @@ const char *refusal_remedy(enum store_status status)
 	case STORE_NO_PERMISSION:
 		return "the Redis user (REDIS_USER) may not run this; its ACL must allow EVAL with the keys bitcoins and idempotency:*, GET and INCRBY on bitcoins, and GET and SET on idempotency:* (scripts/gen-redis-secret.sh)";
 	case STORE_NOT_INTEGER:
-		return "the key bitcoins holds something other than an integer; an operator must repair it (SET bitcoins N)";
+		return "the key bitcoins holds something other than an integer; as admin (" REDIS_ADMIN_CLI "), read it (GET bitcoins), then write the right total (SET bitcoins N)";
 	case STORE_WRONG_TYPE:
-		return "a key holds another type than the command expects; an operator must repair it";
+		return "a key holds another type than the command expects; as admin (" REDIS_ADMIN_CLI "), find it (TYPE bitcoins), then repair it";
 	case STORE_TOTAL_LIMIT:
 		return "the deposit would take the total past 2^53-1";
 	default:

@@ -11,6 +11,11 @@
  * STORE_REFUSED. */
 enum store_status refusal_status(const char *error);
 
+/* How an operator reaches Redis as its admin user (scripts/
+ * gen-redis-secret.sh), for the remedies in the log; under Kubernetes,
+ * through kubectl -n NAMESPACE exec -i redis-0 --. */
+#define REDIS_ADMIN_CLI "redis-cli --user admin --askpass"
+
 /* Returns, for the operator's log, what the state means and what fixes it.
  * It may name settings and keys: it never reaches a client. */
 const char *refusal_remedy(enum store_status status);

@@ -40,7 +40,7 @@ static void answer(struct server *server, char **variables, FCGX_Stream *out)
 		return;
 	}
 	log_line("%s", server->config_error);
-	reply_error(&request, 500, "the server is misconfigured; nothing was changed; an operator must read its log");
+	reply_error(&request, 500, "the server is misconfigured; nothing was changed; try again later, and tell the bank's operator if it persists");
 }
 
 /* Lets libfcgi close the connection as soon as the request is finished.

@@ -70,7 +70,8 @@ enum store_status store_probe(struct store *store);
 enum store_status store_total(struct store *store, long long *total);
 
 /* Adds amount to the total unless that would take it past TOTAL_MAX
- * (STORE_TOTAL_LIMIT), and returns the new total. With an idempotency key
+ * (STORE_TOTAL_LIMIT, with *total set to the largest amount that would
+ * still fit), and returns the new total. With an idempotency key
  * (NULL: none) it adds it once per key: a key seen before with the same
  * amount sets *replayed and changes nothing; with another amount it gives
  * STORE_KEY_REUSED. The checks, the deposit and the record are one Lua

@@ -55,7 +55,7 @@ locked_backend_start() {
 	http_within_1500ms GET /v1/bitcoins
 	assert_json_error 503
 	assert_equal "$(header Retry-After)" 1
-	[[ "$HTTP_BODY" == *"Redis unavailable"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"the bank's storage could not be reached; nothing was changed"* ]] || fail "$HTTP_BODY"
 }
 
 @test "with Redis stopped, POST answers 503 within 1.5 s" {
@@ -64,10 +64,10 @@ locked_backend_start() {
 	assert_equal "$(header Retry-After)" 1
 }
 
-@test "with Redis stopped, /healthz answers 503 Redis unavailable and /livez 200" {
+@test "with Redis stopped, /healthz answers 503 storage unreachable and /livez 200" {
 	http_within_1500ms GET /healthz
 	assert_json_error 503
-	[[ "$HTTP_BODY" == *"Redis unavailable"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"the bank's storage could not be reached; nothing was changed"* ]] || fail "$HTTP_BODY"
 	http_within_1500ms GET /livez
 	assert_equal "$HTTP_STATUS" 200
 	assert_equal "$HTTP_BODY" OK
@@ -120,7 +120,7 @@ locked_backend_start() {
 	locked_backend_start "$STATE/wrong" REDIS_PASSWORD_FILE="$STATE/wrong-password"
 	post "/v1/bitcoins?bitcoins=3"
 	assert_json_error 503
-	[[ "$HTTP_BODY" == *"credentials"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"refused this server's access"* ]] || fail "$HTTP_BODY"
 	http GET /healthz
 	assert_json_error 503
 	assert_equal "$(redis_cmd "$STATE/locked" get bitcoins)" 3

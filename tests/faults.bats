@@ -107,7 +107,7 @@ deposit() {
 # settings, Redis keys, hosts and ports.
 assert_discreet_body() {
 	local word
-	for word in REDIS_ 127.0.0.1 "$(cat "$REDIS/port")" "idempotency:" \
+	for word in Redis REDIS_ 127.0.0.1 "$(cat "$REDIS/port")" "idempotency:" \
 		"key bitcoins" maxmemory requirepass replicaof; do
 		[[ "$HTTP_BODY" != *"$word"* ]] || fail "the body names '$word': $HTTP_BODY"
 	done
@@ -128,8 +128,8 @@ assert_retry_later() {
 # Connection: close.
 assert_outcome_unknown() {
 	assert_json_error 504
-	[[ "$HTTP_BODY" == *"outcome of this deposit is unknown"* ]] || fail "$HTTP_BODY"
-	[[ "$HTTP_BODY" == *"same Idempotency-Key is safe"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"this deposit may or may not have been added"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"same Idempotency-Key, which is then safe"* ]] || fail "$HTTP_BODY"
 	[[ "$HTTP_BODY" == *"check the total"* ]] || fail "$HTTP_BODY"
 	assert_equal "$(header Retry-After)" ""
 	assert_equal "$(header Connection)" close
@@ -212,9 +212,9 @@ no_cgi_of() {
 	deposit 4 paused-deposit
 	assert_outcome_unknown
 	http GET /v1/bitcoins
-	assert_retry_later "did not answer in time" 1
+	assert_retry_later "did not answer in time; nothing was changed" 1
 	http GET /healthz
-	assert_retry_later "did not answer in time" 1
+	assert_retry_later "did not answer in time; nothing was changed" 1
 	wait_until 10 redis_says "$REDIS" PONG ping
 	# The paused command was dropped when its client left.
 	assert_equal "$(total)" "$before"
@@ -232,9 +232,9 @@ no_cgi_of() {
 	before="$(redis_total)"
 	stop_pidfile "$REDIS/pid"
 	deposit 5
-	assert_retry_later "could not be reached" 1
+	assert_retry_later "could not be reached; nothing was changed" 1
 	deposit 5 stopped-redis
-	assert_retry_later "could not be reached" 1
+	assert_retry_later "could not be reached; nothing was changed" 1
 	redis_start_like_production "$REDIS"
 	assert_equal "$(total)" "$before"
 	figure "Redis stopped (connection refused)" "POST, plain and keyed" "503, Retry-After: 1" \
@@ -256,7 +256,7 @@ no_cgi_of() {
 	local before
 	before="$(total)"
 	redis_cmd "$REDIS" config set maxmemory 1 >/dev/null
-	assert_deposits_refused "Redis is full" 60 "2. OOM: maxmemory, nothing to evict"
+	assert_deposits_refused "storage is full" 60 "2. OOM: maxmemory, nothing to evict"
 	assert_unchanged "$before"
 	http GET /v1/bitcoins
 	assert_equal "$HTTP_STATUS" 200
@@ -264,7 +264,7 @@ no_cgi_of() {
 	# Redis still answers PING; /healthz tells the truth about deposits.
 	assert_equal "$(redis_cmd "$REDIS" ping)" PONG
 	http GET /healthz
-	assert_retry_later "Redis is full" 60
+	assert_retry_later "storage is full" 60
 	assert_unchanged "$before"
 	figure "2. OOM: maxmemory, nothing to evict" "/healthz (PING works)" "503, Retry-After: 60" "-" "-"
 }
@@ -313,12 +313,12 @@ no_cgi_of() {
 	volume_fill "$REDIS"
 	# The AOF's last page may take a few more writes before one fails.
 	wait_until 30 redis_says "$REDIS" MISCONF incrby bitcoins 0
-	assert_deposits_refused "cannot save to disk" 30 "2. MISCONF: AOF volume full (everysec)"
+	assert_deposits_refused "cannot save, so it takes no deposits" 30 "2. MISCONF: AOF volume full (everysec)"
 	assert_unchanged "$before"
 	http GET /v1/bitcoins
 	assert_equal "$HTTP_STATUS" 200
 	http GET /healthz
-	assert_retry_later "cannot save to disk" 30
+	assert_retry_later "cannot save, so it takes no deposits" 30
 	volume_free "$REDIS"
 	wait_until 10 redis_says "$REDIS" "$before" incrby bitcoins 0
 	deposit 2
@@ -362,13 +362,13 @@ no_cgi_of() {
 	# 40,000 more commands, 100 us each: several seconds of loading.
 	redis_restart_loading "$REDIS" 40000 100
 	deposit 5
-	assert_retry_later "loading its data" 5
+	assert_retry_later "loading its data after a restart" 5
 	deposit 5 while-loading
-	assert_retry_later "loading its data" 5
+	assert_retry_later "loading its data after a restart" 5
 	http GET /v1/bitcoins
-	assert_retry_later "loading its data" 5
+	assert_retry_later "loading its data after a restart" 5
 	http GET /healthz
-	assert_retry_later "loading its data" 5
+	assert_retry_later "loading its data after a restart" 5
 	wait_until 60 redis_says "$REDIS" PONG ping
 	assert_equal "$(total)" "$before"
 	figure "2. LOADING (AOF replay after restart)" "POST, GET, /healthz" "503, Retry-After: 5" \
@@ -379,7 +379,7 @@ no_cgi_of() {
 	local before
 	before="$(total)"
 	redis_busy_start "$REDIS"
-	assert_deposits_refused "busy with a long-running script" 5 "2. BUSY: a script past its threshold"
+	assert_deposits_refused "busy with a long task" 5 "2. BUSY: a script past its threshold"
 	http GET /v1/bitcoins
 	assert_retry_later "busy" 5
 	http GET /healthz
@@ -409,7 +409,7 @@ no_cgi_of() {
 	redis_cmd "$REDIS" replicaof 127.0.0.1 "$(free_port)" >/dev/null
 	redis_cmd "$REDIS" config set replica-serve-stale-data no >/dev/null
 	http GET /v1/bitcoins
-	assert_retry_later "lost contact with its primary" 10
+	assert_retry_later "lost contact with the original" 10
 	# A replica refuses writes before it looks at its link: deposits, and
 	# /healthz, which asks whether one would be taken, hear READONLY.
 	http GET /healthz
@@ -431,11 +431,11 @@ no_cgi_of() {
 	# Connections kept by FastCGI responders stay authenticated; drop them.
 	REDISCLI_AUTH='new secret' redis-cli -p "$(cat "$REDIS/port")" client kill type normal >/dev/null
 	deposit 5
-	assert_retry_later "rejected our credentials" 30
+	assert_retry_later "refused this server's access" 30
 	deposit 5 noauth
-	assert_retry_later "rejected our credentials" 30
+	assert_retry_later "refused this server's access" 30
 	http GET /healthz
-	assert_retry_later "rejected our credentials" 30
+	assert_retry_later "refused this server's access" 30
 	grep -q "REDIS_USER and the password in REDIS_PASSWORD_FILE" "$STATE/backend/lighttpd.log" ||
 		fail "the log does not say what fixes it"
 	after="$(REDISCLI_AUTH='new secret' redis-cli -p "$(cat "$REDIS/port")" get bitcoins)"
@@ -462,7 +462,7 @@ no_cgi_of() {
 	local before
 	before="$(redis_total)"
 	redis_cmd "$REDIS" config set min-replicas-to-write 1 >/dev/null
-	assert_deposits_refused "Redis refused the operation" 5 "2. other: NOREPLICAS"
+	assert_deposits_refused "the bank's storage refused the operation" 5 "2. other: NOREPLICAS"
 	assert_unchanged "$before"
 }
 
@@ -474,14 +474,14 @@ no_cgi_of() {
 	redis_cmd "$REDIS" rpush bitcoins 1 >/dev/null
 	http GET /v1/bitcoins
 	assert_json_error 500
-	[[ "$HTTP_BODY" == *"not an integer"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"stored total is damaged"* ]] || fail "$HTTP_BODY"
 	assert_discreet_body
 	deposit 5
 	assert_json_error 500
 	deposit 5 wrongtype
 	assert_json_error 500
 	assert_equal "$(redis_cmd "$REDIS" lrange bitcoins 0 -1)" 1
-	grep -q "repair it (SET bitcoins N)" "$STATE/backend/lighttpd.log" || fail "the log does not say what fixes it"
+	grep -q "then write the right total (SET bitcoins N)" "$STATE/backend/lighttpd.log" || fail "the log does not say what fixes it"
 	redis_cmd "$REDIS" rename bitcoins-saved bitcoins >/dev/null
 	assert_equal "$(total)" "$before"
 	figure "stored total of the wrong type" "GET, POST" "500" "unchanged" "nothing"
@@ -494,7 +494,7 @@ no_cgi_of() {
 	redis_cmd "$REDIS" hset idempotency:hashed-record field value >/dev/null
 	deposit 5 hashed-record
 	assert_json_error 500
-	[[ "$HTTP_BODY" == *"record of this Idempotency-Key"*"damaged"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"record of this Idempotency-Key is damaged"*"nothing was added"* ]] || fail "$HTTP_BODY"
 	[[ "$HTTP_BODY" != *"total"* ]] || fail "the body blames the total: $HTTP_BODY"
 	assert_discreet_body
 	assert_equal "$(redis_total)" "$before"
@@ -557,7 +557,7 @@ no_cgi_of() {
 	kill -STOP "$(cat "$REDIS/pid")"
 	BASE_URL="$(backend_url "$dir")"
 	http GET /v1/bitcoins
-	assert_retry_later "did not answer in time" 1
+	assert_retry_later "did not answer in time; nothing was changed" 1
 	deposit 5
 	assert_outcome_unknown
 	kill -CONT "$(cat "$REDIS/pid")"
@@ -608,7 +608,7 @@ answer_of_stopped_cgi() {
 		fi
 		answer_of_stopped_cgi
 		assert_json_error 504
-		[[ "$HTTP_BODY" == *"a read may simply be sent again"* ]] || fail "$HTTP_BODY"
+		[[ "$HTTP_BODY" == *"a read changed nothing and may simply be sent again"* ]] || fail "$HTTP_BODY"
 		[[ "$HTTP_BODY" == *"may or may not have been added"*"same Idempotency-Key"* ]] || fail "$HTTP_BODY"
 		assert_equal "$(header Retry-After)" ""
 		# lighttpd sent the CGI SIGTERM, which ends it once it runs again.

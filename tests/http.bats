@@ -309,7 +309,7 @@ teardown_file() {
 	target_redis_cmd set bitcoins 9007199254740000 >/dev/null
 	post "/v1/bitcoins?bitcoins=992"
 	assert_json_error 409
-	[[ "$HTTP_BODY" == *"past 9007199254740991"*"nothing was added"* ]] || fail "$HTTP_BODY"
+	[[ "$HTTP_BODY" == *"may not pass 9007199254740991; nothing was added; deposit a smaller amount: at most 991 fits now"* ]] || fail "$HTTP_BODY"
 	post "/v1/bitcoins?bitcoins=992" -H "Idempotency-Key: past-the-limit-$RANDOM"
 	assert_json_error 409
 	assert_equal "$(total)" 9007199254740000

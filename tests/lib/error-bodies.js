@@ -98,11 +98,28 @@ function finishAnswer(answer) {
   return answer;
 }
 
+// Tells whether answer a, with a Content-Length, still lacks body bytes.
+function lacksBody(a) {
+  const length = a.headers['content-length'];
+  return length !== undefined && a.method !== 'HEAD' && a.rawBody.length < Number(length);
+}
+
+// The answer a data block belongs to. Over HTTP/1 it is the last one
+// started. The streams of one HTTP/2 connection (curl --parallel)
+// interleave, and curl 7.88's trace does not say which stream a block is
+// from: a stream's headers may come before the body of one started
+// earlier. So a block goes to the earliest HTTP/2 answer still short of
+// its Content-Length, else to the last one started.
+function bodyOwner(started, current) {
+  return started.find((a) => a.multiplexed && lacksBody(a)) || current;
+}
+
 // Reads the answers out of a curl --trace. A status line starts an answer;
-// header lines and data follow it (curl reports each transfer's in turn,
-// HTTP/2 streams included). The request sent last names its method.
+// header lines and data follow it (bodyOwner says which answer data goes
+// to). The request sent last names its method.
 function answersFromTrace(text) {
   const answers = [];
+  const started = [];
   const ports = new Set();
   let request = { method: '', target: '' };
   let current = null;
@@ -135,9 +152,10 @@ function answersFromTrace(text) {
       const lines = (text.endsWith('\r\n') ? text.slice(0, -2) : text).split('\r\n');
       const status = /^HTTP\/[\d.]+ (\d{3})/.exec(lines[0]);
       if (status) {
-        if (current && current.status >= 200) answers.push(finishAnswer(current));
+        if (current && current.status >= 200) started.push(current);
         current = { status: Number(status[1]), headers: {}, lines: [], rawBody: Buffer.alloc(0),
-          method: request.method, target: request.target, done: false };
+          method: request.method, target: request.target, done: false,
+          multiplexed: /^HTTP\/[23]/.test(lines[0]) };
         lines.shift();
       }
       if (!current) continue;
@@ -146,10 +164,15 @@ function answersFromTrace(text) {
         else if (!current.done) Object.assign(current.headers, parseHeaders([line]));
       }
     } else if (current) {
-      current.rawBody = Buffer.concat([current.rawBody, block.bytes]);
+      const owner = bodyOwner(started, current);
+      owner.rawBody = Buffer.concat([owner.rawBody, block.bytes]);
     }
   }
-  if (current && current.status >= 200) answers.push(finishAnswer(current));
+  if (current && current.status >= 200) started.push(current);
+  for (const answer of started) {
+    delete answer.multiplexed;
+    answers.push(finishAnswer(answer));
+  }
   if (telnet) answers.push(...answersFromBytes(Buffer.concat(sent), Buffer.concat(received)));
   return { answers, ports };
 }
@@ -399,8 +422,15 @@ function checkShape(answer) {
   return problems;
 }
 
-// Rule "secrets": no configuration variable, Redis key or key prefix, host
-// name, address or port, file path or version in the body. A key that is
+// The software the bank runs on: a client needs none of these names, and
+// each tells an attacker what to aim at. Bodies speak of "the bank's
+// storage", "the server" or "the program serving this request" instead.
+const COMPONENTS = ['redis', 'valkey', 'hiredis', 'lua', 'lighttpd', 'nginx', 'fastcgi', 'fcgi', 'libfcgi',
+  'cgi', 'glibc', 'openssl', 'kubernetes', 'kubelet', 'pod', 'podman', 'debian'];
+
+// Rule "secrets": no internal component, configuration variable, Redis
+// key or key prefix, host name, address or port, file path or version in
+// the body. A key that is
 // also one of the API's public words ("bitcoins" is the total's key and
 // the query parameter) counts only where the body speaks of it as a key.
 // Publicly routed paths ("/v1/bitcoins", "/healthz") are not file paths.
@@ -409,6 +439,7 @@ function checkSecrets(answer, names, ports) {
   const text = answer.head ? '' : answer.body;
   const problems = [];
   const words = (list, flags) => [...list].filter((w) => new RegExp(`(^|[^A-Za-z0-9_])${quote(w)}($|[^A-Za-z0-9_])`, flags).test(text));
+  for (const c of words(COMPONENTS, 'i')) problems.push(`names the component ${c}`);
   for (const v of words(names.variables, '')) problems.push(`names the configuration variable ${v}`);
   for (const key of names.keys) {
     const k = quote(key);

@@ -39,42 +39,45 @@ STACK_HSTS='add_header Strict-Transport-Security "max-age=31536000; includeSubDo
 # "status|status sent|message". 494 to 497 are nginx's own codes, sent as
 # 400; 498 (a request cancelled) is sent as 404, as nginx does. 429 is the
 # limits' own page (stack_front_config). Like lighttpd's (scripts/
-# gen-error-pages.sh) each says what to do, and names no host, port or
-# setting; a 500, 502 or 504 can come after a deposit reached a backend, so
-# those never invite a blind retry. Statuses nothing here provokes (401,
+# gen-error-pages.sh) each says whether anything changed and what to do,
+# and names no host, port or setting; a 500, 502 or 504 can come after a
+# deposit reached a backend, so those never invite a blind retry, while a
+# read, which changes nothing, may simply be sent again. Statuses nothing here provokes (401,
 # 402, 406, 409, 410, 412, 415, 416, 421, 495, 496, 507) still get a page,
 # so that no nginx release or setting can bring the HTML back.
 STACK_API_HINT='use GET /v1/bitcoins to read the total, or POST /v1/bitcoins?bitcoins=N to deposit'
-STACK_UNKNOWN_OUTCOME='a deposit may or may not have been added: check the total, or retry with the same Idempotency-Key, which is safe'
-STACK_ERROR_PAGES="400|400|the request is malformed (a bad request line, header or framing); fix the request and send it again
-401|401|this API takes no credentials; send the request without them
-402|402|this request cannot be served; $STACK_API_HINT
-403|403|this path is not served; $STACK_API_HINT
-404|404|this path is not served; $STACK_API_HINT
-405|405|this method is not allowed here; use GET or HEAD to read the total, or POST to deposit
-406|406|no acceptable form of the answer; send Accept: application/json or text/plain, or no Accept header
-408|408|the request took too long to arrive; send it again
-409|409|the request conflicts with the current state; check the total, then send it again
-410|410|this path is not served; $STACK_API_HINT
-411|411|a POST needs a Content-Length header; send Content-Length: 0 when there is no body
-412|412|a precondition of the request failed; send it without If- headers
-413|413|the request body is too large; send deposits without a body: the amount goes in the query, ?bitcoins=N
-414|414|the URL is too long; shorten it: a deposit needs only ?bitcoins=N
-415|415|this media type is not supported; send deposits without a body
-416|416|ranges are not supported; send the request without a Range header
-421|421|this connection cannot serve this host name; send the request on a new connection
-494|400|the request headers are too large; send fewer or shorter headers
-495|400|this API takes no client certificate; send the request without one
-496|400|this API takes no client certificate; send the request without one
-497|400|this port speaks HTTPS only; send the request again over HTTPS
-498|404|this path is not served; $STACK_API_HINT
-500|500|the server failed while answering; $STACK_UNKNOWN_OUTCOME
-501|501|this method or transfer coding is not implemented; use GET, HEAD or POST with a Content-Length
-502|502|no server could answer; $STACK_UNKNOWN_OUTCOME
-503|503|the service is overloaded or starting; try again shortly
+STACK_UNKNOWN_OUTCOME='a read changed nothing and may simply be sent again; a deposit may or may not have been added: check the total, or retry it with the same Idempotency-Key, which is safe'
+# What every error the front makes before a backend is reached did.
+STACK_UNCHANGED='nothing was changed'
+STACK_ERROR_PAGES="400|400|the request is malformed (a bad request line, header or framing); $STACK_UNCHANGED; fix the request and send it again
+401|401|this API takes no credentials; $STACK_UNCHANGED; send the request without them
+402|402|this request cannot be served; $STACK_UNCHANGED; $STACK_API_HINT
+403|403|this path is not served; $STACK_UNCHANGED; $STACK_API_HINT
+404|404|this path is not served; $STACK_UNCHANGED; $STACK_API_HINT
+405|405|this method is not allowed here; $STACK_UNCHANGED; use GET or HEAD to read the total, or POST to deposit
+406|406|no acceptable form of the answer; $STACK_UNCHANGED; send Accept: application/json or text/plain, or no Accept header
+408|408|the request took too long to arrive; $STACK_UNCHANGED; send it again
+409|409|the request conflicts with the current state; $STACK_UNCHANGED; check the total, then send it again
+410|410|this path is not served; $STACK_UNCHANGED; $STACK_API_HINT
+411|411|a POST needs a Content-Length header; $STACK_UNCHANGED; send Content-Length: 0 when there is no body
+412|412|a precondition of the request failed; $STACK_UNCHANGED; send it without If- headers
+413|413|the request body is too large; $STACK_UNCHANGED; send deposits without a body: the amount goes in the query, ?bitcoins=N
+414|414|the URL is too long; $STACK_UNCHANGED; shorten it: a deposit needs only ?bitcoins=N
+415|415|this media type is not supported; $STACK_UNCHANGED; send deposits without a body
+416|416|ranges are not supported; $STACK_UNCHANGED; send the request without a Range header
+421|421|this connection cannot serve this host name; $STACK_UNCHANGED; send the request on a new connection
+494|400|the request headers are too large; $STACK_UNCHANGED; send fewer or shorter headers
+495|400|this API takes no client certificate; $STACK_UNCHANGED; send the request without one
+496|400|this API takes no client certificate; $STACK_UNCHANGED; send the request without one
+497|400|this port speaks HTTPS only; $STACK_UNCHANGED; send the request again over HTTPS
+498|404|this path is not served; $STACK_UNCHANGED; $STACK_API_HINT
+500|500|the server failed while answering; $STACK_UNKNOWN_OUTCOME; tell the operator if it persists
+501|501|this method or transfer coding is not implemented; $STACK_UNCHANGED; use GET, HEAD or POST with a Content-Length
+502|502|no server could answer; $STACK_UNKNOWN_OUTCOME; tell the operator if it persists
+503|503|the service is overloaded or starting and did not take this request; $STACK_UNCHANGED; try again shortly
 504|504|no answer came in time; $STACK_UNKNOWN_OUTCOME
-505|505|this HTTP version is not supported; use HTTP/1.1 or HTTP/2
-507|507|the server is out of storage; try again later"
+505|505|this HTTP version is not supported; $STACK_UNCHANGED; use HTTP/1.1 or HTTP/2
+507|507|the server is out of storage; $STACK_UNCHANGED; try again later, and tell the operator if it persists"
 
 # Prints the error_page lines and their locations for one server block,
 # every status of STACK_ERROR_PAGES except those given. The pages are
@@ -189,7 +192,7 @@ stack_limits_check() {
 stack_front_config() {
 	local dir="$1" front="$1/front" https_port http_port servers="" backend
 	local rps burst connections
-	local no_such_host="no such host here; send the request to the host name of the API"
+	local no_such_host="no such host here; nothing was changed; send the request to the host name of the API"
 	https_port="$(cat "$front/https_port")"
 	http_port="$(cat "$front/http_port")"
 	rps="$(stack_limit RPS)"
