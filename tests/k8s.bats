@@ -19,6 +19,8 @@ setup_file() {
 	KUBECTL_PROBLEM="$(kubectl_problem)"
 	export RENDER_DIR KUBECTL_PROBLEM
 	mkdir -p "$RENDER_DIR"
+	# What scripts/minikube-up.sh merges into the controller's ConfigMap.
+	cp "$REPO_DIR/k8s/ingress-controller/config-patch.yaml" "$RENDER_DIR/controller-config.yaml"
 	[[ -z "$KUBECTL_PROBLEM" && -d "$REPO_DIR/tests/node_modules" ]] || return 0
 	# A failed render fails the first test with kubectl's message.
 	kubectl kustomize "$REPO_DIR/k8s" >"$RENDER_DIR/app.yaml" 2>>"$RENDER_DIR/render.err" &&
@@ -340,8 +342,34 @@ EOF
 	check ingress-limits
 }
 
-@test "over the limits the controller answers 429, and speaks only TLS 1.2 and 1.3 with HSTS, set in its ConfigMap" {
+@test "over the limits the controller answers 429, speaks only TLS 1.2 and 1.3, TLS 1.2 with forward-secret AEAD suites, with HSTS, set in its ConfigMap" {
 	check ingress-controller-config
+}
+
+@test "the controller check refuses any setting that takes the client's address from headers the client sends" {
+	require_render
+	local setting mutated="$BATS_TEST_TMPDIR/render"
+	# Each line: a setting that replaces the patch's line for its key, or
+	# joins the patch when it has none.
+	while IFS= read -r setting; do
+		rm -rf "$mutated"
+		cp -r "$RENDER_DIR" "$mutated"
+		grep -v "^  ${setting%%:*}:" "$RENDER_DIR/controller-config.yaml" >"$mutated/controller-config.yaml"
+		printf '  %s\n' "$setting" >>"$mutated/controller-config.yaml"
+		run node "$REPO_DIR/tests/k8s/checks.js" ingress-controller-config "$mutated"
+		assert_failure
+		assert_output --partial "FAIL: the controller's ${setting%%:*} is "
+	done <<'EOF'
+use-forwarded-headers: "true"
+enable-real-ip: "true"
+use-proxy-protocol: "true"
+proxy-real-ip-cidr: "0.0.0.0/0"
+forwarded-for-header: "X-Real-IP"
+compute-full-forwarded-for: "true"
+limit-conn-zone-variable: "$http_x_forwarded_for"
+EOF
+	run node "$REPO_DIR/tests/k8s/checks.js" ingress-controller-config "$RENDER_DIR"
+	assert_success
 }
 
 @test "Redis runs redis:7.4.11-bookworm or a later 7.4 patch, with the 2026 security fixes" {
@@ -458,7 +486,7 @@ EOF
 	assert_output 1
 }
 
-@test "enabling the ingress addon merges 429, TLS 1.2-1.3 and HSTS into its ConfigMap, idempotently, then waits for the webhook" {
+@test "enabling the ingress addon merges 429, TLS 1.2-1.3 with its suites, HSTS and no trusted forwarding headers into its ConfigMap, idempotently, then waits for the webhook" {
 	stub_tools
 	# minikube's addon ConfigMap (deploy/addons/ingress/ingress-deploy.yaml.tmpl).
 	cat >"$STUB_DIR/configmap.yaml" <<'EOF'
@@ -486,13 +514,16 @@ EOF
 	assert_output - <<'EOF'
 apiVersion: v1
 data:
+  enable-real-ip: "false"
   hsts: "true"
   hsts-include-subdomains: "true"
   hsts-max-age: "31536000"
   hsts-preload: "false"
   limit-conn-status-code: "429"
   limit-req-status-code: "429"
+  ssl-ciphers: ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
   ssl-protocols: TLSv1.2 TLSv1.3
+  use-forwarded-headers: "false"
 kind: ConfigMap
 metadata:
   labels:
