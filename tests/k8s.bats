@@ -309,7 +309,7 @@ devops-2025/backend -> devops-2025/redis 6379/TCP
 devops-2025/backend -> kube-system/coredns 53/TCP
 devops-2025/backend -> kube-system/coredns 53/UDP
 ingress-nginx/controller -> devops-2025/backend 8080/TCP
-# 4 of 420 connections allowed
+# 4 of 840 connections allowed
 EOF
 }
 
@@ -332,10 +332,14 @@ EOF
 		'devops-2025/redis kube-system/coredns 53/UDP' \
 		'devops-2025/redis devops-2025/backend 8080/TCP' \
 		'devops-2025/stray-pod internet/203.0.113.10 443/TCP' \
+		'devops-2025/backend default/dns-impostor 53/UDP' \
+		'devops-2025/backend default/redis-impostor 6379/TCP' \
+		'devops-2025/backend internet/8.8.8.8 53/UDP' \
+		'devops-2025/redis internet/1.1.1.1 443/TCP' \
 		'internet/203.0.113.10 devops-2025/backend 8080/TCP'
 	assert_success
 	refute_output --partial allowed
-	assert_equal "$(grep -c '^refused: ' <<<"$output")" 18
+	assert_equal "$(grep -c '^refused: ' <<<"$output")" 22
 }
 
 @test "the Ingress limits each client IP to 10 requests/s with bursts of 20, and to 20 connections" {
