@@ -441,8 +441,9 @@ static void store_log_damage(enum store_status status, const char *record_key)
 	if (status == STORE_NOT_INTEGER)
 		log_line("redis: %s", refusal_remedy(status));
 	else if (status == STORE_RECORD_DAMAGED)
-		log_line("redis: the idempotency record %s holds another type than a string; "
-		         "an operator must find out what wrote it, then DEL it", record_key);
+		log_line("redis: the idempotency record %s holds another type than a string, "
+		         "or has no expiry; an operator must find out what wrote it, then DEL it",
+		         record_key);
 }
 
 enum store_status store_deposit(struct store *store, const char *key,

@@ -257,6 +257,31 @@ assert_no_secret_in() {
 	((programs >= 1)) || fail "no program was running"
 }
 
+@test "a record the app's credentials plant without expiry is refused as damaged, so it cannot swallow a real deposit, and nothing changes" {
+	local before key="planted-$RANDOM"
+	before="$(total)"
+	# What code running in a backend pod could do with the app's password:
+	# answer a victim's deposit with this key as "already done", for ever.
+	assert_equal "$(as_user app set "idempotency:$key" 5)" OK
+	assert_equal "$(redis_cmd "$REDIS" pttl "idempotency:$key")" -1
+	post "/v1/bitcoins?bitcoins=5" -H "Idempotency-Key: $key"
+	assert_json_error 500
+	[[ "$HTTP_BODY" == *"record of this Idempotency-Key"*"damaged"* ]] || fail "$HTTP_BODY"
+	assert_equal "$(header Idempotent-Replayed)" ""
+	assert_equal "$(total)" "$before"
+	assert_equal "$(redis_cmd "$REDIS" get "idempotency:$key")" 5
+	assert_equal "$(redis_cmd "$REDIS" pttl "idempotency:$key")" -1
+	grep -q "the idempotency record idempotency:$key .*no expiry" "$STATE/backend/lighttpd.log" ||
+		fail "the log does not name the record and its fault"
+	# The records deposits write themselves expire, and replay as before.
+	post "/v1/bitcoins?bitcoins=5" -H "Idempotency-Key: $key-real"
+	assert_equal "$HTTP_STATUS" 204
+	post "/v1/bitcoins?bitcoins=5" -H "Idempotency-Key: $key-real"
+	assert_equal "$(header Idempotent-Replayed)" true
+	assert_equal "$(total)" "$((before + 5))"
+	redis_cmd "$REDIS" del "idempotency:$key" >/dev/null
+}
+
 @test "a program holding the password cannot be dumped: not dumpable, core size limit 0, though it started as a plain user with no core limit" {
 	local dir lighttpd pid curl_pid programs=0
 	backend_start_unprivileged

@@ -273,7 +273,7 @@ const checks = {
       // replays the AOF as the default user and EXEC checks them again
       // (redis/redis#14541): a keyed deposit is a MULTI/EXEC in the AOF.
       default: 'off resetpass ~* &* +@all',
-      app: 'on resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set ~idempotency:*)',
+      app: 'on resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set +pttl ~idempotency:*)',
       probe: 'on resetkeys resetchannels -@all +ping',
       admin: 'on ~* &* +@all',
     };
