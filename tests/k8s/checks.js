@@ -333,8 +333,8 @@ const checks = {
     const clients = m.workloadsSelectedBy(render.app, peer.podSelector);
     assert(name(clients) === 'Deployment/backend', `the policy admits ${name(clients)}, not only the backend pods`);
     const { container } = redis(render);
-    const ports = policy.ingress[0].ports;
-    assert(ports.length === 1 && (ports[0].protocol || 'TCP') === 'TCP', 'expected exactly one TCP port');
+    const ports = policy.ingress[0].ports || [];
+    assert(ports.length === 1 && (ports[0].protocol || 'TCP') === 'TCP', 'expected exactly one TCP port (a rule without ports admits every port)');
     const redisPort = m.containerPort(container, ports[0].port);
     assert(redisPort && redisPort.containerPort === 6379, `the admitted port ${ports[0].port} is not Redis's 6379`);
     return 'Deployment/backend -> StatefulSet/redis:6379/TCP only';
