@@ -26,17 +26,21 @@ enum deposit_answer {
 	PAST_TOTAL_MAX = 3,    /* the total would pass TOTAL_MAX: {3, room},
 	                          room the largest amount that fits, >= 0 */
 	TOTAL_NOT_INTEGER = 4, /* the total is no integer, or no string */
-	RECORD_DAMAGED = 5,    /* the key's record is no string */
+	RECORD_DAMAGED = 5,    /* the key's record is no string, or never expires */
 };
 
 /* read() returns a key's value (false when there is none), or nil and true
  * when the key holds another type than a string: only our scripts write these
  * keys, so that is damage for an operator to repair, not a refusal. Any other
- * error (an ACL) is raised as it came. The limit is compared as
- * amount > room, the room left being TOTAL_MAX - total, which Lua's doubles
- * hold exactly for a total from 0 to TOTAL_MAX (elsewhere they round only
- * far from any amount we accept). A deposit that does not fit gets the room
- * back, so that the client learns the largest amount that still does. */
+ * error (an ACL) is raised as it came. A record with no expiry (PTTL -1) is
+ * damaged too: this script always sets one, so only a direct SET, which the
+ * app's credentials can send, makes such a record, and honouring it would
+ * answer a real deposit with that key "already done" for ever. The limit is
+ * compared as amount > room, the room left being TOTAL_MAX - total, which
+ * Lua's doubles hold exactly for a total from 0 to TOTAL_MAX (elsewhere they
+ * round only far from any amount we accept). A deposit that does not fit
+ * gets the room back, so that the client learns the largest amount that
+ * still does. */
 const char deposit_script[] =
 	"#!lua\n"
 	"local function read(key)\n"
@@ -49,6 +53,7 @@ const char deposit_script[] =
 	"  local seen, damaged = read(KEYS[2])\n"
 	"  if damaged then return {5, 0} end\n"
 	"  if seen then\n"
+	"    if redis.call('PTTL', KEYS[2]) == -1 then return {5, 0} end\n"
 	"    if seen == ARGV[1] then return {1, 0} end\n"
 	"    return {2, 0}\n"
 	"  end\n"

@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <fcgiapp.h>
@@ -132,11 +134,27 @@ static bool started_as_fastcgi(void)
 	                  &length) == 0 && listening != 0;
 }
 
+/* Keeps the Redis password, read next, out of core files and out of other
+ * processes' reach: no core, whatever limit the runtime gave us (a node
+ * whose core_pattern pipes to systemd-coredump would keep it on its disk),
+ * and not dumpable, so the kernel makes /proc/PID/{environ,mem,...} root's
+ * and no other process of our user may read or trace our memory. */
+static void keep_memory_private(void)
+{
+	const struct rlimit no_core = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+		log_line("cannot set the core size limit to 0");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_line("cannot make the process not dumpable");
+}
+
 int serve(handler *handle)
 {
 	struct server server = { handle, { 0 }, NULL };
 	struct config config;
 
+	keep_memory_private();
 	server.config_error = config_load(&config);
 	/* A peer that hangs up must give EPIPE, not kill us mid-request. */
 	signal(SIGPIPE, SIG_IGN);

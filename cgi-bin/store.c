@@ -442,9 +442,10 @@ static void store_log_damage(enum store_status status, const char *record_key)
 		log_line("redis: %s", refusal_remedy(status));
 	else if (status == STORE_RECORD_DAMAGED)
 		log_line("redis: the idempotency record %s holds another type than a string, "
-		         "so a repeat of its deposit cannot be ruled out; as admin (" REDIS_ADMIN_CLI "), "
-		         "find out what wrote it (TYPE %s), then delete it (DEL %s)",
-		         record_key, record_key, record_key);
+		         "or has no expiry, so a repeat of its deposit cannot be ruled out; "
+		         "as admin (" REDIS_ADMIN_CLI "), find out what wrote it (TYPE %s, PTTL %s), "
+		         "then delete it (DEL %s)",
+		         record_key, record_key, record_key, record_key);
 }
 
 enum store_status store_deposit(struct store *store, const char *key,

@@ -33,7 +33,8 @@ enum store_status {
 	                          nothing changed */
 	STORE_NOT_INTEGER,     /* the stored total is not an integer */
 	STORE_WRONG_TYPE,      /* WRONGTYPE: a key holds another type */
-	STORE_RECORD_DAMAGED,  /* an idempotency key's record is no string */
+	STORE_RECORD_DAMAGED,  /* an idempotency key's record is no string, or
+	                          has no expiry */
 	STORE_KEY_REUSED,      /* an idempotency key came back with another amount */
 };
 

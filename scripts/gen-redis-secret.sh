@@ -31,7 +31,7 @@
 #            the next start (redis/redis#14541, seen here with Redis 7.0 and
 #            8.0; fixed upstream in late 2025)
 #   app      EVAL with the keys bitcoins and idempotency:*; GET and INCRBY on
-#            bitcoins; GET and SET on idempotency:*; nothing else
+#            bitcoins; GET, SET and PTTL on idempotency:*; nothing else
 #   probe    PING only
 #   admin    everything, for the operator
 #
@@ -74,7 +74,7 @@ readonly LEGACY_SECRET=redis-auth
 # ACL file splits its lines on each one.
 permissions() {
 	case "$1" in
-	app) echo "resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set ~idempotency:*)" ;;
+	app) echo "resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set +pttl ~idempotency:*)" ;;
 	probe) echo "resetkeys resetchannels -@all +ping" ;;
 	admin) echo "~* &* +@all" ;;
 	esac

@@ -119,6 +119,24 @@ HSTS='max-age=31536000; includeSubDomains'
 	done
 }
 
+@test "over TLS 1.2 the front refuses suites without forward secrecy or an AEAD cipher, and negotiates ECDHE with AES-GCM or ChaCha20-Poly1305" {
+	local suite
+	# Static RSA key exchange (a later leak of the key decrypts recorded
+	# traffic), CBC with SHA-1 or SHA-256, CAMELLIA and ARIA: each offered
+	# alone, so the front either picks it or refuses the handshake.
+	for suite in AES128-SHA AES256-SHA256 AES128-GCM-SHA256 ECDHE-RSA-AES128-SHA CAMELLIA256-SHA ARIA128-GCM-SHA256; do
+		run tls_get -tls1_2 "$STACK_HOST" -cipher "$suite"
+		assert_output --partial 'handshake failure'
+		refute_line 'CONNECTION ESTABLISHED'
+		refute_line --regexp '^HTTP/'
+	done
+	for suite in ECDHE-RSA-AES128-GCM-SHA256 ECDHE-RSA-AES256-GCM-SHA384 ECDHE-RSA-CHACHA20-POLY1305; do
+		run tls_get -tls1_2 "$STACK_HOST" -cipher "$suite"
+		assert_line "Ciphersuite: $suite"
+		assert_line --regexp '^HTTP/1\.1 200 '
+	done
+}
+
 @test "every HTTPS answer of the front carries HSTS, its errors included, and plain HTTP answers do not" {
 	local url headers
 	url="$(deposit_url)"

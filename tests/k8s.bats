@@ -19,6 +19,8 @@ setup_file() {
 	KUBECTL_PROBLEM="$(kubectl_problem)"
 	export RENDER_DIR KUBECTL_PROBLEM
 	mkdir -p "$RENDER_DIR"
+	# What scripts/minikube-up.sh merges into the controller's ConfigMap.
+	cp "$REPO_DIR/k8s/ingress-controller/config-patch.yaml" "$RENDER_DIR/controller-config.yaml"
 	[[ -z "$KUBECTL_PROBLEM" && -d "$REPO_DIR/tests/node_modules" ]] || return 0
 	# A failed render fails the first test with kubectl's message.
 	kubectl kustomize "$REPO_DIR/k8s" >"$RENDER_DIR/app.yaml" 2>>"$RENDER_DIR/render.err" &&
@@ -307,7 +309,7 @@ devops-2025/backend -> devops-2025/redis 6379/TCP
 devops-2025/backend -> kube-system/coredns 53/TCP
 devops-2025/backend -> kube-system/coredns 53/UDP
 ingress-nginx/controller -> devops-2025/backend 8080/TCP
-# 4 of 420 connections allowed
+# 4 of 840 connections allowed
 EOF
 }
 
@@ -330,18 +332,48 @@ EOF
 		'devops-2025/redis kube-system/coredns 53/UDP' \
 		'devops-2025/redis devops-2025/backend 8080/TCP' \
 		'devops-2025/stray-pod internet/203.0.113.10 443/TCP' \
+		'devops-2025/backend default/dns-impostor 53/UDP' \
+		'devops-2025/backend default/redis-impostor 6379/TCP' \
+		'devops-2025/backend internet/8.8.8.8 53/UDP' \
+		'devops-2025/redis internet/1.1.1.1 443/TCP' \
 		'internet/203.0.113.10 devops-2025/backend 8080/TCP'
 	assert_success
 	refute_output --partial allowed
-	assert_equal "$(grep -c '^refused: ' <<<"$output")" 18
+	assert_equal "$(grep -c '^refused: ' <<<"$output")" 22
 }
 
 @test "the Ingress limits each client IP to 10 requests/s with bursts of 20, and to 20 connections" {
 	check ingress-limits
 }
 
-@test "over the limits the controller answers 429, and speaks only TLS 1.2 and 1.3 with HSTS, set in its ConfigMap" {
+@test "over the limits the controller answers 429, speaks only TLS 1.2 and 1.3, TLS 1.2 with forward-secret AEAD suites, with HSTS, set in its ConfigMap" {
 	check ingress-controller-config
+}
+
+@test "the controller check refuses any setting that takes the client's address from headers the client sends" {
+	require_render
+	local setting mutated="$BATS_TEST_TMPDIR/render"
+	# Each line: a setting that replaces the patch's line for its key, or
+	# joins the patch when it has none.
+	while IFS= read -r setting; do
+		rm -rf "$mutated"
+		cp -r "$RENDER_DIR" "$mutated"
+		grep -v "^  ${setting%%:*}:" "$RENDER_DIR/controller-config.yaml" >"$mutated/controller-config.yaml"
+		printf '  %s\n' "$setting" >>"$mutated/controller-config.yaml"
+		run node "$REPO_DIR/tests/k8s/checks.js" ingress-controller-config "$mutated"
+		assert_failure
+		assert_output --partial "FAIL: the controller's ${setting%%:*} is "
+	done <<'EOF'
+use-forwarded-headers: "true"
+enable-real-ip: "true"
+use-proxy-protocol: "true"
+proxy-real-ip-cidr: "0.0.0.0/0"
+forwarded-for-header: "X-Real-IP"
+compute-full-forwarded-for: "true"
+limit-conn-zone-variable: "$http_x_forwarded_for"
+EOF
+	run node "$REPO_DIR/tests/k8s/checks.js" ingress-controller-config "$RENDER_DIR"
+	assert_success
 }
 
 @test "Redis runs redis:7.4.11-bookworm or a later 7.4 patch, with the 2026 security fixes" {
@@ -458,7 +490,7 @@ EOF
 	assert_output 1
 }
 
-@test "enabling the ingress addon merges 429, TLS 1.2-1.3 and HSTS into its ConfigMap, idempotently, then waits for the webhook" {
+@test "enabling the ingress addon merges 429, TLS 1.2-1.3 with its suites, HSTS and no trusted forwarding headers into its ConfigMap, idempotently, then waits for the webhook" {
 	stub_tools
 	# minikube's addon ConfigMap (deploy/addons/ingress/ingress-deploy.yaml.tmpl).
 	cat >"$STUB_DIR/configmap.yaml" <<'EOF'
@@ -486,13 +518,16 @@ EOF
 	assert_output - <<'EOF'
 apiVersion: v1
 data:
+  enable-real-ip: "false"
   hsts: "true"
   hsts-include-subdomains: "true"
   hsts-max-age: "31536000"
   hsts-preload: "false"
   limit-conn-status-code: "429"
   limit-req-status-code: "429"
+  ssl-ciphers: ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
   ssl-protocols: TLSv1.2 TLSv1.3
+  use-forwarded-headers: "false"
 kind: ConfigMap
 metadata:
   labels:

@@ -34,9 +34,47 @@ setup() {
 	BASE_URL="$(backend_url "$STATE/backend")"
 }
 
-# Lets a Redis stopped by a test go on.
+# Lets a Redis stopped by a test go on, and stops and removes what
+# backend_start_unprivileged made.
 teardown() {
 	kill -CONT "$(cat "$REDIS/pid")" 2>/dev/null || true
+	[[ -f "$BATS_TEST_TMPDIR/unprivileged" ]] || return 0
+	stop_all_below "$(cat "$BATS_TEST_TMPDIR/unprivileged")"
+	rm -rf "$(cat "$BATS_TEST_TMPDIR/unprivileged")"
+}
+
+# Starts a backend of its own as user nobody, as the image runs as 10001,
+# with an unlimited core size limit, talking to the test Redis as the app;
+# sets UNPRIVILEGED to its state directory. Its files live in /tmp, outside
+# the tests' directories, which only root may enter; lighttpd reopens its
+# log as /dev/stderr, so nobody owns that too.
+backend_start_unprivileged() {
+	local dir
+	dir="$(mktemp -d /tmp/moneybank-unprivileged.XXXXXX)"
+	echo "$dir" >"$BATS_TEST_TMPDIR/unprivileged"
+	chmod 755 "$dir"
+	mkdir -p "$dir/run"
+	free_port >"$dir/port"
+	install -m 0400 -o nobody "$REDIS/secrets/redis-app-password" "$dir/password"
+	touch "$dir/lighttpd.log"
+	chown nobody "$dir/run" "$dir/lighttpd.log"
+	(
+		ulimit -c unlimited
+		PORT="$(cat "$dir/port")" RUN_DIR="$dir/run" REDIS_HOST=127.0.0.1 \
+			REDIS_PORT="$(cat "$REDIS/port")" REDIS_USER=app REDIS_PASSWORD_FILE="$dir/password" \
+			exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$REPO_DIR/build/start-lighttpd" >>"$dir/lighttpd.log" 2>&1 3>&-
+	) &
+	echo "$!" >"$dir/pid"
+	wait_until 10 curl -sf "http://127.0.0.1:$(cat "$dir/port")/livez" >/dev/null ||
+		fail "the unprivileged backend did not start: $(tail -5 "$dir/lighttpd.log")"
+	UNPRIVILEGED="$dir"
+}
+
+# Prints "owner of /proc/PID/environ, soft and hard core size limit" of
+# process $1.
+dump_state() {
+	echo "$(stat -c %U "/proc/$1/environ") $(awk '/^Max core file size/ { print $5, $6 }' "/proc/$1/limits")"
 }
 
 # Runs redis-cli on the test Redis as user $1, with that user's password.
@@ -216,6 +254,57 @@ assert_no_secret_in() {
 	kill -CONT "$(cat "$REDIS/pid")"
 	wait "$curl_pid" || true
 	echo "# looked at lighttpd and $programs program(s) in ${BACKEND_MODE:-cgi} mode" >&3
+	((programs >= 1)) || fail "no program was running"
+}
+
+@test "a record the app's credentials plant without expiry is refused as damaged, so it cannot swallow a real deposit, and nothing changes" {
+	local before key="planted-$RANDOM"
+	before="$(total)"
+	# What code running in a backend pod could do with the app's password:
+	# answer a victim's deposit with this key as "already done", for ever.
+	assert_equal "$(as_user app set "idempotency:$key" 5)" OK
+	assert_equal "$(redis_cmd "$REDIS" pttl "idempotency:$key")" -1
+	post "/v1/bitcoins?bitcoins=5" -H "Idempotency-Key: $key"
+	assert_json_error 500
+	[[ "$HTTP_BODY" == *"record of this Idempotency-Key"*"damaged"* ]] || fail "$HTTP_BODY"
+	assert_equal "$(header Idempotent-Replayed)" ""
+	assert_equal "$(total)" "$before"
+	assert_equal "$(redis_cmd "$REDIS" get "idempotency:$key")" 5
+	assert_equal "$(redis_cmd "$REDIS" pttl "idempotency:$key")" -1
+	grep -q "the idempotency record idempotency:$key .*no expiry" "$STATE/backend/lighttpd.log" ||
+		fail "the log does not name the record and its fault"
+	# The records deposits write themselves expire, and replay as before.
+	post "/v1/bitcoins?bitcoins=5" -H "Idempotency-Key: $key-real"
+	assert_equal "$HTTP_STATUS" 204
+	post "/v1/bitcoins?bitcoins=5" -H "Idempotency-Key: $key-real"
+	assert_equal "$(header Idempotent-Replayed)" true
+	assert_equal "$(total)" "$((before + 5))"
+	redis_cmd "$REDIS" del "idempotency:$key" >/dev/null
+}
+
+@test "a program holding the password cannot be dumped: not dumpable, core size limit 0, though it started as a plain user with no core limit" {
+	local dir lighttpd pid curl_pid programs=0
+	backend_start_unprivileged
+	dir="$UNPRIVILEGED"
+	lighttpd="$(cat "$dir/pid")"
+	# What the program would be without its own precautions: lighttpd, the
+	# same user, the same limits.
+	assert_equal "$(dump_state "$lighttpd")" "nobody unlimited unlimited"
+	# A Redis that does not answer keeps a CGI in flight; FastCGI
+	# responders are there all along.
+	kill -STOP "$(cat "$REDIS/pid")"
+	curl -s -o /dev/null --max-time 10 -d '' "http://127.0.0.1:$(cat "$dir/port")/v1/bitcoins?bitcoins=1" 3>&- &
+	curl_pid=$!
+	wait_until 10 pgrep -P "$lighttpd" -x bitcoins.cgi
+	for pid in $(programs_of "$lighttpd"); do
+		# Not dumpable: the kernel makes /proc/PID/{environ,mem,...} root's,
+		# so no other process of the user reads them, and writes no core.
+		assert_equal "$(dump_state "$pid")" "root 0 0"
+		programs=$((programs + 1))
+	done
+	kill -CONT "$(cat "$REDIS/pid")"
+	wait "$curl_pid" || true
+	echo "# looked at $programs program(s) in ${BACKEND_MODE:-cgi} mode" >&3
 	((programs >= 1)) || fail "no program was running"
 }
 

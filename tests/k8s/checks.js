@@ -11,6 +11,28 @@ const src = require('./sources');
 const NAMESPACE = 'devops-2025';
 const BACKEND_IMAGE = 'dev.local/d22/backend';
 
+// TLS 1.2 suites with ECDHE key exchange (forward secrecy) and AEAD ciphers
+// only: Mozilla's "intermediate" list, the same as the stack's front
+// (tests/lib/stack.bash). TLS 1.3's suites are all of that kind.
+const MOZILLA_INTERMEDIATE_TLS12 = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+// ingress-nginx ConfigMap keys that, once set, let a client choose the
+// address the per-client limits count (limit-rps and limit-connections key
+// on it), or pass its own forwarding headers on; the controller is the edge,
+// so none may be set (use-forwarded-headers and enable-real-ip must be
+// "false", which the check asks for separately).
+const TRUSTS_CLIENT_ADDRESS = {
+  'use-proxy-protocol': 'the address would come from a PROXY header, which a client connecting directly writes itself',
+  'proxy-real-ip-cidr': 'it names proxies whose forwarding headers are trusted, and there are none',
+  'forwarded-for-header': 'it names a client-sent header to take the address from',
+  'compute-full-forwarded-for': 'it passes the client\'s own X-Forwarded-For on to the backends',
+  'limit-conn-zone-variable': 'the connection limit would count something other than the client\'s address',
+};
+
 // Throws message unless condition holds.
 function assert(condition, message) {
   if (!condition) throw new Error(message);
@@ -251,7 +273,7 @@ const checks = {
       // replays the AOF as the default user and EXEC checks them again
       // (redis/redis#14541): a keyed deposit is a MULTI/EXEC in the AOF.
       default: 'off resetpass ~* &* +@all',
-      app: 'on resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set ~idempotency:*)',
+      app: 'on resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set +pttl ~idempotency:*)',
       probe: 'on resetkeys resetchannels -@all +ping',
       admin: 'on ~* &* +@all',
     };
@@ -311,8 +333,8 @@ const checks = {
     const clients = m.workloadsSelectedBy(render.app, peer.podSelector);
     assert(name(clients) === 'Deployment/backend', `the policy admits ${name(clients)}, not only the backend pods`);
     const { container } = redis(render);
-    const ports = policy.ingress[0].ports;
-    assert(ports.length === 1 && (ports[0].protocol || 'TCP') === 'TCP', 'expected exactly one TCP port');
+    const ports = policy.ingress[0].ports || [];
+    assert(ports.length === 1 && (ports[0].protocol || 'TCP') === 'TCP', 'expected exactly one TCP port (a rule without ports admits every port)');
     const redisPort = m.containerPort(container, ports[0].port);
     assert(redisPort && redisPort.containerPort === 6379, `the admitted port ${ports[0].port} is not Redis's 6379`);
     return 'Deployment/backend -> StatefulSet/redis:6379/TCP only';
@@ -518,12 +540,15 @@ const checks = {
   },
 
   // Over the limits the controller answers 429, and it speaks TLS 1.2 and 1.3
-  // only, with HSTS for a year. ingress-nginx takes these only from its
+  // only, TLS 1.2 with forward-secret AEAD suites only, with HSTS for a
+  // year; it takes the client's address from the connection, never from
+  // headers the client sends. ingress-nginx takes these only from its
   // ConfigMap (k8s/ingress-controller/config-patch.yaml, which
-  // scripts/minikube-up.sh merges in), so the Ingress must not carry them as
+  // scripts/minikube-up.sh merges in; the render holds it as
+  // controller-config.yaml), so the Ingress must not carry them as
   // annotations, which the controller would ignore.
   'ingress-controller-config'(render) {
-    const patch = m.loadFile(path.join(src.REPO_DIR, 'k8s/ingress-controller/config-patch.yaml'))[0];
+    const patch = render.controller[0];
     assert(JSON.stringify(Object.keys(patch)) === '["data"]', `the patch changes ${Object.keys(patch)}, expected only data`);
     const data = patch.data;
     for (const [key, value] of Object.entries(data)) {
@@ -531,17 +556,21 @@ const checks = {
     }
     const wanted = {
       'limit-req-status-code': '429', 'limit-conn-status-code': '429',
-      'ssl-protocols': 'TLSv1.2 TLSv1.3', hsts: 'true',
+      'ssl-protocols': 'TLSv1.2 TLSv1.3', 'ssl-ciphers': MOZILLA_INTERMEDIATE_TLS12, hsts: 'true',
+      'use-forwarded-headers': 'false', 'enable-real-ip': 'false',
     };
     for (const [key, value] of Object.entries(wanted)) {
       assert(data[key] === value, `the controller's ${key} is ${JSON.stringify(data[key])}, expected "${value}"`);
+    }
+    for (const [key, why] of Object.entries(TRUSTS_CLIENT_ADDRESS)) {
+      assert(!(key in data), `the controller's ${key} is ${JSON.stringify(data[key])}: ${why}`);
     }
     assert(Number(data['hsts-max-age']) >= 31536000, `hsts-max-age ${data['hsts-max-age']} is under a year`);
     const annotations = Object.keys(m.find(render.app, 'Ingress', 'bitcoin').metadata.annotations || {});
     const controllerOnly = /^nginx\.ingress\.kubernetes\.io\/(ssl-protocols|hsts.*|limit-(req|conn)-status-code)$/;
     const ignored = annotations.filter((a) => controllerOnly.test(a));
     assert(ignored.length === 0, `the Ingress sets ${ignored}, which ingress-nginx reads only from its ConfigMap`);
-    return `429 over the limits, ${data['ssl-protocols']}, HSTS max-age ${data['hsts-max-age']}`;
+    return `429 over the limits, ${data['ssl-protocols']}, TLS 1.2 suites ${data['ssl-ciphers']}, HSTS max-age ${data['hsts-max-age']}, no forwarded address trusted`;
   },
 
   // Redis runs a 7.4 release with the security fixes of July 2026 (7.4.10,

@@ -26,6 +26,7 @@ function loadRender(dir) {
     app: part('app.yaml'),
     namespace: part('namespace.yaml'),
     secrets: part('secrets.yaml'),
+    controller: part('controller-config.yaml'),
   };
 }
 

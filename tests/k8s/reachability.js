@@ -38,12 +38,19 @@ const NAMESPACE = 'devops-2025';
 // The label Kubernetes sets on every namespace, to its name (v1.22 and later).
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
-// The ports every pair of endpoints is tried on: each pod's own, and others
-// an attacker would try (ssh, http, https, the webhook's, ntp).
-const PROBED_PORTS = [
+// Ports an attacker would try (ssh, http, https, the webhook's, ntp).
+// Every pair of endpoints is tried on these, on each pod's own, and on every
+// port a rule names (probedPorts), so a rule that opens an unusual port is
+// seen whatever the port.
+const ATTACKER_PORTS = [
   ['TCP', 22], ['TCP', 53], ['TCP', 80], ['TCP', 443], ['TCP', 6379],
   ['TCP', 6380], ['TCP', 8080], ['TCP', 8443], ['UDP', 53], ['UDP', 123],
 ];
+
+// Hosts outside the cluster: documentation ranges, public resolvers, the
+// minikube host and a private address. An ipBlock adds one of its own
+// addresses (internetHosts), so a rule that opens any range is seen.
+const INTERNET_IPS = ['203.0.113.10', '198.51.100.1', '1.1.1.1', '8.8.8.8', '192.168.49.1', '10.0.0.1'];
 
 // True when the label selector (matchLabels and matchExpressions) selects
 // the labels; an empty selector selects everything.
@@ -149,12 +156,54 @@ function workloadEndpoint(workload, ip) {
   };
 }
 
+// The rules of every policy, ingress and egress.
+function allRules(policies) {
+  return policies.flatMap((p) => [...(p.spec.ingress || []), ...(p.spec.egress || [])]);
+}
+
+// Every [protocol, port] to try: ATTACKER_PORTS, the endpoints' own ports,
+// and each numbered port of a rule with the ends of its range; sorted, once each.
+function probedPorts(policies, endpoints) {
+  const ports = [...ATTACKER_PORTS];
+  for (const e of endpoints) {
+    for (const p of e.ports) ports.push([p.protocol || 'TCP', p.containerPort]);
+  }
+  for (const entry of allRules(policies).flatMap((r) => r.ports || [])) {
+    if (typeof entry.port !== 'number') continue;
+    ports.push([entry.protocol || 'TCP', entry.port]);
+    if (entry.endPort) ports.push([entry.protocol || 'TCP', entry.endPort]);
+  }
+  const unique = new Map(ports.map(([protocol, port]) => [`${port}/${protocol}`, [protocol, port]]));
+  return [...unique.values()].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
+}
+
+// The address after the network address of an IPv4 CIDR, as a.b.c.d.
+function firstHost(cidr) {
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  const n = Math.floor(ipNumber(base) / size) * size + (size > 1 ? 1 : 0);
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+// Internet hosts: INTERNET_IPS and the first host of every ipBlock CIDR and
+// exception the policies name.
+function internetHosts(policies) {
+  const ips = new Set(INTERNET_IPS);
+  for (const peer of allRules(policies).flatMap((r) => [...(r.from || []), ...(r.to || [])])) {
+    if (!peer.ipBlock) continue;
+    ips.add(firstHost(peer.ipBlock.cidr));
+    (peer.ipBlock.except || []).forEach((c) => ips.add(firstHost(c)));
+  }
+  return [...ips].map((ip) => ({ name: `internet/${ip}`, ip, labels: {}, ports: [] }));
+}
+
 // The cluster the render lands in: its workloads' pods and namespace, and
 // the pods around them on minikube, with the labels they carry there
 // (ingress-nginx: minikube's deploy/addons/ingress/ingress-deploy.yaml.tmpl;
 // CoreDNS: kubeadm's k8s-app=kube-dns), plus strangers: a pod anyone starts
-// in the namespace, a pod elsewhere wearing the backend's labels, and a
-// host on the internet.
+// in the namespace; in another namespace, pods wearing the labels of the
+// backend, of Redis and of CoreDNS (with their ports); and hosts on the
+// internet.
 function clusterWorld(render) {
   const namespaceObject = m.find(render.namespace, 'Namespace', NAMESPACE);
   const namespaces = {
@@ -164,6 +213,8 @@ function clusterWorld(render) {
     default: { [NAME_LABEL]: 'default' },
   };
   const backend = m.find(render.app, 'Deployment', 'backend');
+  const redis = m.find(render.app, 'StatefulSet', 'redis');
+  const policies = m.ofKind(render.app, 'NetworkPolicy');
   const endpoints = [
     ...m.workloads(render.app).map((w, i) => workloadEndpoint(w, `10.244.0.${10 + i}`)),
     { name: `${NAMESPACE}/stray-pod`, namespace: NAMESPACE, labels: { run: 'stray-pod' },
@@ -182,9 +233,13 @@ function clusterWorld(render) {
       labels: { 'k8s-app': 'metrics-server' }, ports: [{ name: 'https', containerPort: 443 }] },
     { name: 'default/impostor', namespace: 'default', ip: '10.244.0.70',
       labels: { ...backend.spec.template.metadata.labels }, ports: [{ name: 'http', containerPort: 8080 }] },
-    { name: 'internet/203.0.113.10', ip: '203.0.113.10', labels: {}, ports: [] },
+    { name: 'default/redis-impostor', namespace: 'default', ip: '10.244.0.71',
+      labels: { ...redis.spec.template.metadata.labels }, ports: [{ name: 'redis', containerPort: 6379 }] },
+    { name: 'default/dns-impostor', namespace: 'default', ip: '10.244.0.72', labels: { 'k8s-app': 'kube-dns' },
+      ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }] },
+    ...internetHosts(policies),
   ];
-  return { policies: m.ofKind(render.app, 'NetworkPolicy'), namespaces, endpoints };
+  return { policies, namespaces, endpoints, ports: probedPorts(policies, endpoints) };
 }
 
 // Every connection the world allows that has an end in NAMESPACE (the only
@@ -196,7 +251,7 @@ function allowedConnections(world) {
   for (const src of world.endpoints) {
     for (const dst of world.endpoints) {
       if (src === dst || (src.namespace !== NAMESPACE && dst.namespace !== NAMESPACE)) continue;
-      for (const [protocol, port] of PROBED_PORTS) {
+      for (const [protocol, port] of world.ports) {
         tried += 1;
         if (allowed(world, src, dst, port, protocol)) lines.push(`${src.name} -> ${dst.name} ${port}/${protocol}`);
       }

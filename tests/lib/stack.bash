@@ -241,6 +241,15 @@ stack_front_config() {
 			# server selection"). nginx 1.22's own default is TLSv1 TLSv1.1
 			# TLSv1.2; TLSv1.3 joined it in 1.23.4.
 			ssl_protocols TLSv1.2 TLSv1.3;
+			# TLS 1.2 suites: ECDHE key exchange (forward secrecy: a later leak of
+			# the key cannot decrypt recorded traffic) and AEAD ciphers only,
+			# Mozilla's "intermediate" list, the same as ssl-ciphers in
+			# k8s/ingress-controller/config-patch.yaml. nginx's default,
+			# HIGH:!aNULL:!MD5, also offers static RSA, CBC with SHA-1, CAMELLIA
+			# and ARIA. TLS 1.3's suites are all of that kind and stay OpenSSL's.
+			# Every suite left is strong, so the client's preference decides.
+			ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+			ssl_prefer_server_ciphers off;
 			ssl_certificate $dir/tls/tls.crt;
 			ssl_certificate_key $dir/tls/tls.key;
 
