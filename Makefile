@@ -73,8 +73,8 @@ $(LAUNCHER): $(LAUNCHER_OBJECTS)
 cgi-bin/%.cgi: $(BUILD)/%.cgi
 	ln -sf ../$< $@
 
-$(ERROR_PAGES): scripts/gen-error-pages.sh
-	scripts/gen-error-pages.sh $(BUILD)/errors
+$(ERROR_PAGES): scripts/lib/gen-error-pages.sh
+	scripts/lib/gen-error-pages.sh $(BUILD)/errors
 
 run: ## Serve the API on 127.0.0.1:8080 with a Redis of its own on 6379 (PORT=, REDIS_PORT=), data in data/; Ctrl-C stops
 	@scripts/deps.sh build run
@@ -84,7 +84,7 @@ run: ## Serve the API on 127.0.0.1:8080 with a Redis of its own on 6379 (PORT=, 
 test: ## Run every test suite (tests/run.sh); the last line says "N passed, N failed, N skipped"
 	@scripts/deps.sh build run test stack fuzz
 	@$(MAKE) --no-print-directory build sanitize dynamic fuzz-build
-	@scripts/deps-k8s.sh
+	@scripts/lib/deps-k8s.sh
 	@scripts/deps.sh container || echo "make test: container deps missing;" \
 		"the container suites need them (skipped without any engine)" >&2
 	@tests/run.sh

@@ -21,7 +21,7 @@ declare -A GROUP_PACKAGES=(
 	[contract]="bats bats-support bats-assert procps"
 	# debootstrap checks the Debian archive's signatures with gpgv and the archive keyring.
 	[container]="podman buildah runc debootstrap debian-archive-keyring gpgv netavark iptables"
-	# Only to make the base image where no registry answers (scripts/make-base-image.sh).
+	# Only to make the base image where no registry answers (scripts/lib/make-base-image.sh).
 	[base-image]="debootstrap debian-archive-keyring gpgv"
 	[k8s]="openssl"
 	# podman kube play builds its pause image around catatonit; without it, it exits 125.
@@ -29,7 +29,7 @@ declare -A GROUP_PACKAGES=(
 	[stack]="nginx openssl"
 	[bench]="wrk gnuplot-nox valgrind time procps redis-tools"
 	[fuzz]="clang libclang-rt-dev"
-	# Only where npm is missing (scripts/deps-k8s.sh checks): nodesource's nodejs conflicts with it.
+	# Only where npm is missing (scripts/lib/deps-k8s.sh checks): nodesource's nodejs conflicts with it.
 	[node]="nodejs npm"
 )
 

@@ -13,7 +13,7 @@ set -euo pipefail
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
 readonly PROGRAM=image-run.sh MAKE_TARGET=image-run
-readonly ENGINE="${REPO_DIR}/scripts/container-engine.sh"
+readonly ENGINE="${REPO_DIR}/scripts/lib/container-engine.sh"
 readonly DATA_DIR="${REPO_DIR}/data/image-run"
 readonly IMAGE="${IMAGE:-dev.local/d22/backend}"
 readonly NAME=moneybank-image-run

@@ -28,7 +28,7 @@ usage() {
 	usage_exit "$1" "${BASH_SOURCE[0]}"
 }
 
-# Prints the Ingress host the overlay sets (scripts/ingress-host-overlay.sh
+# Prints the Ingress host the overlay sets (scripts/lib/ingress-host-overlay.sh
 # writes it as the value of the patch of /spec/rules/0/host).
 overlay_host() {
 	awk '/path: \/spec\/rules\/0\/host/ { getline; sub(/^[[:space:]]*value:[[:space:]]*/, ""); print; exit }' \

@@ -186,7 +186,7 @@ EOF
 }
 
 @test "the restore's helper pod passes the Kubernetes schema and the restricted Pod Security Standard's fields" {
-	[[ -d "$REPO_DIR/tests/node_modules" ]] || skip "tests/node_modules is missing: run scripts/deps-k8s.sh"
+	[[ -d "$REPO_DIR/tests/node_modules" ]] || skip "tests/node_modules is missing: run scripts/lib/deps-k8s.sh"
 	deposit_times 5
 	backup
 	assert_success

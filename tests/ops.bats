@@ -48,7 +48,7 @@ refute_changes() {
 # Writes the Ingress overlay for host $1 into the repository copy, as
 # scripts/minikube-up.sh does.
 write_overlay() {
-	"$REPO/scripts/ingress-host-overlay.sh" "$1" 2>/dev/null
+	"$REPO/scripts/lib/ingress-host-overlay.sh" "$1" 2>/dev/null
 }
 
 # Succeeds when the stand-in cluster has the object KIND.NAME ($1).
@@ -58,7 +58,7 @@ has_object() {
 
 # Adds the Secret bitcoin-tls, from a certificate made by gen-cert.sh.
 add_tls_secret() {
-	SECRETS_DIR="$BATS_TEST_TMPDIR/tls" "$REPO/scripts/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io \
+	SECRETS_DIR="$BATS_TEST_TMPDIR/tls" "$REPO/scripts/lib/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io \
 		2>/dev/null >"$CLUSTER/objects/secret.bitcoin-tls.yaml"
 }
 
@@ -210,7 +210,7 @@ add_tls_secret() {
 # expires in $2 days: one issued 825 - $2 days ago.
 old_certificate() {
 	local host="$1" days="$2" secrets="$BATS_TEST_TMPDIR/secrets"
-	SECRETS_DIR="$secrets" "$REPO/scripts/gen-cert.sh" --files-only "$host" 2>/dev/null
+	SECRETS_DIR="$secrets" "$REPO/scripts/lib/gen-cert.sh" --files-only "$host" 2>/dev/null
 	openssl req -x509 -new -key "$secrets/tls.key" -sha256 -days "$days" -subj "/CN=$host" \
 		-addext "subjectAltName=DNS:$host" -out "$secrets/tls.crt" 2>/dev/null
 }
@@ -274,7 +274,7 @@ secret_field() {
 
 @test "renew-cert --force renews a fresh certificate, and --new-key replaces the key too" {
 	local host=bitcoin.192.0.2.10.nip.io secrets="$BATS_TEST_TMPDIR/secrets" cert key
-	SECRETS_DIR="$secrets" "$REPO/scripts/gen-cert.sh" --files-only "$host" 2>/dev/null
+	SECRETS_DIR="$secrets" "$REPO/scripts/lib/gen-cert.sh" --files-only "$host" 2>/dev/null
 	cert="$(cat "$secrets/tls.crt")"
 	key="$(cat "$secrets/tls.key")"
 	renew_cert --force

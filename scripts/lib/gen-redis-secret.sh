@@ -15,9 +15,9 @@
 #   kubectl -n devops-2025 exec -i redis-0 -- redis-cli --user admin --askpass \
 #     ACL LIST <k8s/secrets/redis-admin-password
 #
-#   scripts/gen-redis-secret.sh               create or update the Secrets
-#   scripts/gen-redis-secret.sh --print       print their manifests instead
-#   scripts/gen-redis-secret.sh --files-only  only the files below, no kubectl
+#   scripts/lib/gen-redis-secret.sh               create or update the Secrets
+#   scripts/lib/gen-redis-secret.sh --print       print their manifests instead
+#   scripts/lib/gen-redis-secret.sh --files-only  only the files below, no kubectl
 #                                             (the local stack and the tests)
 #
 # The users (Redis checks the commands a script calls against its caller's
@@ -60,7 +60,7 @@
 # KUBE_CONTEXT (default minikube) and NAMESPACE (default devops-2025) say where.
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_DIR
 readonly SECRETS_DIR="${SECRETS_DIR:-$REPO_DIR/k8s/secrets}"
 readonly ACL_FILE="$SECRETS_DIR/users.acl"
@@ -174,7 +174,7 @@ main() {
 			"$LEGACY_SECRET" --ignore-not-found
 		;;
 	*)
-		echo "usage: scripts/gen-redis-secret.sh [--print | --files-only]" >&2
+		echo "usage: scripts/lib/gen-redis-secret.sh [--print | --files-only]" >&2
 		exit 2
 		;;
 	esac
