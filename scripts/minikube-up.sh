@@ -20,7 +20,12 @@
 # and kubectl 1.36.
 #
 # MINIKUBE_START_ARGS adds arguments to `minikube start` (e.g. "--driver=kvm2").
+#
+# Usage: scripts/minikube-up.sh   (make k8s-up)
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR

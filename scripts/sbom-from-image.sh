@@ -5,6 +5,9 @@
 # Usage: scripts/sbom-from-image.sh [OUTPUT]   (default build/sbom.cdx.json; the image is
 # $IMAGE or dev.local/d22/backend)
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
