@@ -74,9 +74,10 @@ apt_install() {
 	return "$status"
 }
 
-# Prints the installed packages, one a line, sorted.
+# Prints the installed packages, one a line, sorted (none on a machine
+# where dpkg-query knows none).
 installed_packages() {
-	dpkg-query -W -f='${Status} ${Package}\n' 2>/dev/null |
+	{ dpkg-query -W -f='${Status} ${Package}\n' 2>/dev/null || true; } |
 		awk '$1 == "install" && $3 == "installed" { print $4 }' | sort -u
 }
 

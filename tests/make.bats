@@ -139,6 +139,8 @@ k8s-backup|scripts/redis-backup.sh
 k8s-backup BACKUP=b.tar.gz|scripts/redis-backup.sh b.tar.gz
 k8s-restore BACKUP=b.tar.gz|scripts/redis-restore.sh b.tar.gz
 k8s-renew-cert ARGS=--new-key|scripts/renew-cert.sh --new-key
+k8s-rotate-password|scripts/rotate-redis-password.sh --user app
+k8s-rotate-password ROTATE_USER=probe ARGS=--force|scripts/rotate-redis-password.sh --user probe --force
 k8s-down|scripts/k8s-down.sh
 k8s-purge|scripts/k8s-down.sh --purge
 EOF
@@ -282,7 +284,7 @@ done'
 	assert_line "systemctl disable --quiet nginx.service"
 	assert_line "update-rc.d redis-server disable"
 	assert_line "update-rc.d nginx disable"
-	refute_output --partial lighttpd
+	refute_line --regexp "(systemctl|update-rc.d) .*lighttpd"
 	refute_output --partial "redis-server@"
 	refute_output --regexp "systemctl (start|stop|enable|mask)"
 }

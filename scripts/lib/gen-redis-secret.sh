@@ -40,7 +40,9 @@
 # missing and never overwritten; users.acl is written there from them.
 # A rotation keeps two passwords valid at once, so nothing is refused
 # meanwhile: users.acl also lists the hashes of redis-USER-password.next and
-# redis-USER-password.old when they exist. For the app's password:
+# redis-USER-password.old when they exist. scripts/rotate-redis-password.sh
+# (make k8s-rotate-password) takes these steps and waits between them; for
+# the app's password they are:
 #   1. write a new password to redis-app-password.next; run this script;
 #      once the kubelet has updated redis-0's copy of users.acl (up to a
 #      minute or two), run ACL LOAD as admin: both passwords are valid;
