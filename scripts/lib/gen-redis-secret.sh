@@ -106,13 +106,17 @@ ensure_password() {
 
 # Prints " #HASH" for each password file of user $1 (the current one, and a
 # rotation's .next and .old): the SHA-256 of the password as the programs
-# send it (config.c drops one final newline, as $(...) does here).
+# send it (config.c drops one final newline, as $(...) does here). Sorted,
+# so that users.acl stays the same when a rotation only renames the files
+# (.next to current, current to .old), and the pod has nothing new to wait for.
 password_hashes() {
-	local file password
+	local file password hash
 	for file in "$(password_file "$1")" "$(password_file "$1").next" "$(password_file "$1").old"; do
 		[[ -s "$file" ]] || continue
 		password="$(cat "$file")"
-		printf ' #%s' "$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)"
+		printf '%s\n' "$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)"
+	done | sort | while read -r hash; do
+		printf ' #%s' "$hash"
 	done
 }
 
