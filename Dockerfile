@@ -13,16 +13,16 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile lighttpd.conf ./
-COPY scripts/deps.sh scripts/gen-error-pages.sh scripts/assemble-image.sh scripts/sbom.sh scripts/
+COPY scripts/deps.sh scripts/
+COPY scripts/lib/gen-error-pages.sh scripts/lib/assemble-image.sh scripts/lib/sbom.sh scripts/lib/
 COPY cgi-bin/ cgi-bin/
-COPY image/ image/
 # The linker prints every object file and archive member it takes (--trace twice): the SBOM
 # names the packages linked into the programs from that, not from a list kept by hand.
 RUN make build CC="cc -Wl,--trace,--trace" >/tmp/link-trace.txt
-RUN scripts/assemble-image.sh /rootfs \
-    && scripts/sbom.sh /rootfs /tmp/link-trace.txt /usr/share/sbom/backend.cdx.json
+RUN scripts/lib/assemble-image.sh /rootfs \
+    && scripts/lib/sbom.sh /rootfs /tmp/link-trace.txt /usr/share/sbom/backend.cdx.json
 
-# Runtime stage: only the assembled tree (scripts/assemble-image.sh lists it when it runs):
+# Runtime stage: only the assembled tree (scripts/lib/assemble-image.sh lists it when it runs):
 # lighttpd, its two loadable modules and their libraries, the loader, the static programs,
 # the configuration, the error pages, the users file and the SBOM. No shell, no package
 # manager, no interpreter; nothing is setuid. Runs as an unprivileged numeric user.

@@ -35,7 +35,7 @@ SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 .PHONY: all build sanitize dynamic run test bench lint clean deps-build stack fuzz \
 	fuzz-build image image-run help k8s-up k8s-check k8s-logs k8s-dev k8s-backup \
-	k8s-restore k8s-renew-cert k8s-down k8s-purge purge-local sbom
+	k8s-restore k8s-renew-cert k8s-rotate-password k8s-down k8s-purge purge-local sbom
 
 all: build ## Build the programs (the default; same as make build)
 
@@ -73,8 +73,8 @@ $(LAUNCHER): $(LAUNCHER_OBJECTS)
 cgi-bin/%.cgi: $(BUILD)/%.cgi
 	ln -sf ../$< $@
 
-$(ERROR_PAGES): scripts/gen-error-pages.sh
-	scripts/gen-error-pages.sh $(BUILD)/errors
+$(ERROR_PAGES): scripts/lib/gen-error-pages.sh
+	scripts/lib/gen-error-pages.sh $(BUILD)/errors
 
 run: ## Serve the API on 127.0.0.1:8080 with a Redis of its own on 6379 (PORT=, REDIS_PORT=), data in data/; Ctrl-C stops
 	@scripts/deps.sh build run
@@ -84,7 +84,7 @@ run: ## Serve the API on 127.0.0.1:8080 with a Redis of its own on 6379 (PORT=, 
 test: ## Run every test suite (tests/run.sh); the last line says "N passed, N failed, N skipped"
 	@scripts/deps.sh build run test stack fuzz
 	@$(MAKE) --no-print-directory build sanitize dynamic fuzz-build
-	@scripts/deps-k8s.sh
+	@scripts/lib/deps-k8s.sh
 	@scripts/deps.sh container || echo "make test: container deps missing;" \
 		"the container suites need them (skipped without any engine)" >&2
 	@tests/run.sh
@@ -170,6 +170,12 @@ k8s-restore: ## Restore BACKUP=FILE into Redis; the API answers 503 meanwhile; a
 k8s-renew-cert: ## Issue a new TLS certificate (825 days) into the Secret bitcoin-tls; clients must fetch k8s/secrets/tls.crt
 	@scripts/renew-cert.sh $(ARGS)
 
+# Whose Redis password make k8s-rotate-password rotates.
+ROTATE_USER ?= app
+
+k8s-rotate-password: ## Rotate a Redis password with no window of refusals (ROTATE_USER=app, probe or admin); ARGS=--force
+	@scripts/rotate-redis-password.sh --user $(ROTATE_USER) $(ARGS)
+
 k8s-down: ## Remove the app from minikube (skaffold delete); keep the Redis data, the Secrets and the namespace
 	@scripts/k8s-down.sh
 
@@ -187,5 +193,5 @@ purge-local: ## Delete what clean deletes and the local state: data/, .cache/, r
 # The list comes from the "## " comment on each target's line, so a target
 # without one is missing from it (tests/make.bats fails then).
 help: ## List every target with what it does
-	@awk -F ':[^#]*## ' '/^[a-z][a-z0-9-]*:([^=].*)?## / { printf "  %-15s %s\n", $$1, $$2 }' \
+	@awk -F ':[^#]*## ' '/^[a-z][a-z0-9-]*:([^=].*)?## / { printf "  %-20s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)

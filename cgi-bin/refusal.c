@@ -83,9 +83,9 @@ const char *refusal_remedy(enum store_status status)
 	case STORE_PRIMARY_DOWN:
 		return "REDIS_HOST leads to a replica that lost its primary; restore the link, or point REDIS_HOST at the primary";
 	case STORE_AUTH_REJECTED:
-		return "Redis refused our credentials; REDIS_USER and the password in REDIS_PASSWORD_FILE must be a user and password of its ACL file (scripts/gen-redis-secret.sh)";
+		return "Redis refused our credentials; REDIS_USER and the password in REDIS_PASSWORD_FILE must be a user and password of its ACL file (scripts/lib/gen-redis-secret.sh)";
 	case STORE_NO_PERMISSION:
-		return "the Redis user (REDIS_USER) may not run this; its ACL must allow EVAL with the keys bitcoins and idempotency:*, GET and INCRBY on bitcoins, and GET and SET on idempotency:* (scripts/gen-redis-secret.sh)";
+		return "the Redis user (REDIS_USER) may not run this; its ACL must allow EVAL with the keys bitcoins and idempotency:*, GET and INCRBY on bitcoins, and GET and SET on idempotency:* (scripts/lib/gen-redis-secret.sh)";
 	case STORE_NOT_INTEGER:
 		return "the key bitcoins holds something other than an integer; as admin (" REDIS_ADMIN_CLI "), read it (GET bitcoins), then write the right total (SET bitcoins N)";
 	case STORE_WRONG_TYPE:

@@ -30,6 +30,9 @@
 # it), and, to compare builds, BENCH_APP_DIR (<repo>/build), BENCH_NOOP_CGI
 # (<repo>/build/bench/noop.cgi) and CONF_DIR (as for build/start-lighttpd).
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=/dev/null # linted on its own (make lint)

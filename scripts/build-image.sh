@@ -8,14 +8,14 @@
 # With a Docker daemon that answers, docker builds and nothing is installed (debootstrap
 # only if the base image must be made locally). Otherwise podman builds, and the
 # "container" deps group (podman, buildah, runc, debootstrap...) is installed first.
-# CONTAINER_ENGINE=docker|podman forces the engine (scripts/container-engine.sh).
+# CONTAINER_ENGINE=docker|podman forces the engine (scripts/lib/container-engine.sh).
 # The build stage is kept too, as IMAGE-build-stage: the image itself has no shell or dpkg,
 # so the tests ask that stage which Debian package each of the image's files came from.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
-readonly ENGINE="${REPO_DIR}/scripts/container-engine.sh"
+readonly ENGINE="${REPO_DIR}/scripts/lib/container-engine.sh"
 
 # Prints the build flag that forbids pulling: podman takes --pull=never; docker's classic
 # builder only pulls when asked (--pull) or when the base is missing, which we rule out.
@@ -38,7 +38,7 @@ main() {
 	esac
 	local image="${1:-${IMAGE:-dev.local/d22/backend}}" started flags=()
 	docker_builds || "${REPO_DIR}/scripts/deps.sh" container
-	"${REPO_DIR}/scripts/make-base-image.sh"
+	"${REPO_DIR}/scripts/lib/make-base-image.sh"
 	read -r -a flags <<<"$(no_pull_flag)"
 	started="${SECONDS}"
 	"${ENGINE}" build "${flags[@]}" --target build --tag "${image}-build-stage" \

@@ -4,6 +4,12 @@
 # the command to run, `sudo scripts/deps.sh GROUP...`, and fails: a plain
 # `sudo apt-get install` would start Debian's redis-server on 6379 and lighttpd
 # on 80, and `make run` would then find port 6379 taken.
+# Debian's packages also enable their services at boot, so after a reboot the
+# system's redis-server would take 6379 all the same: the services of the
+# packages this script newly installs (dependencies included) are disabled at
+# boot too (systemctl disable, update-rc.d disable). Those of packages that
+# were installed before are left as they are. The project's scripts start
+# their own servers; none needs a system service.
 #
 #   scripts/deps.sh GROUP...          install what the groups need
 #   scripts/deps.sh --list GROUP...   print the groups' packages, one a line
@@ -21,7 +27,7 @@ declare -A GROUP_PACKAGES=(
 	[contract]="bats bats-support bats-assert procps"
 	# debootstrap checks the Debian archive's signatures with gpgv and the archive keyring.
 	[container]="podman buildah runc debootstrap debian-archive-keyring gpgv netavark iptables"
-	# Only to make the base image where no registry answers (scripts/make-base-image.sh).
+	# Only to make the base image where no registry answers (scripts/lib/make-base-image.sh).
 	[base-image]="debootstrap debian-archive-keyring gpgv"
 	[k8s]="openssl"
 	# podman kube play builds its pause image around catatonit; without it, it exits 125.
@@ -29,7 +35,7 @@ declare -A GROUP_PACKAGES=(
 	[stack]="nginx openssl"
 	[bench]="wrk gnuplot-nox valgrind time procps redis-tools"
 	[fuzz]="clang libclang-rt-dev"
-	# Only where npm is missing (scripts/deps-k8s.sh checks): nodesource's nodejs conflicts with it.
+	# Only where npm is missing (scripts/lib/deps-k8s.sh checks): nodesource's nodejs conflicts with it.
 	[node]="nodejs npm"
 )
 
@@ -68,6 +74,39 @@ apt_install() {
 	return "$status"
 }
 
+# Prints the installed packages, one a line, sorted (none on a machine
+# where dpkg-query knows none).
+installed_packages() {
+	{ dpkg-query -W -f='${Status} ${Package}\n' 2>/dev/null || true; } |
+		awk '$1 == "install" && $3 == "installed" { print $4 }' | sort -u
+}
+
+# Disables at boot, without starting or stopping anything, the services that
+# packages $@ ship: their systemd units (not templates such as
+# redis-server@.service, which nothing enables) and their SysV init scripts.
+disable_services_of() {
+	local package path name
+	for package in "$@"; do
+		while read -r path; do
+			name="${path##*/}"
+			case "$path" in
+			/lib/systemd/system/*.service | /usr/lib/systemd/system/*.service)
+				[[ "$name" != *@.service ]] || continue
+				if command -v systemctl >/dev/null 2>&1; then
+					systemctl disable --quiet "$name" 2>/dev/null || true
+					echo "deps.sh: disabled at boot: $name (from $package, installed now)" >&2
+				fi
+				;;
+			/etc/init.d/*)
+				if command -v update-rc.d >/dev/null 2>&1; then
+					update-rc.d "$name" disable >/dev/null 2>&1 || true
+				fi
+				;;
+			esac
+		done < <(dpkg-query -L "$package" 2>/dev/null)
+	done
+}
+
 main() {
 	if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
 		sed -n '2,/^set -euo pipefail/{/^set -euo pipefail/d; s/^# \{0,1\}//; p}' "$0"
@@ -100,7 +139,13 @@ main() {
 		exit 1
 	fi
 	echo "deps.sh: installing ${missing[*]}" >&2
-	apt_install "${missing[@]}"
+	local before status=0
+	before="$(installed_packages)"
+	apt_install "${missing[@]}" || status=$?
+	# Also after a failed install: what it did install stays disabled.
+	# shellcheck disable=SC2046 # one package name a word
+	disable_services_of $(comm -13 <(echo "$before") <(installed_packages))
+	return "$status"
 }
 
 main "$@"

@@ -8,12 +8,17 @@
 # 127.0.0.1:${PORT:-8080}, so it reaches Redis on loopback. No Redis image is needed (none
 # can be pulled here), and no bridge network or NAT is involved. The container runs as in
 # production: read-only root filesystem, a tmpfs at /tmp.
+#
+# Usage: scripts/image-run.sh   (make image-run builds the image first; PORT, REDIS_PORT)
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
 readonly PROGRAM=image-run.sh MAKE_TARGET=image-run
-readonly ENGINE="${REPO_DIR}/scripts/container-engine.sh"
+readonly ENGINE="${REPO_DIR}/scripts/lib/container-engine.sh"
 readonly DATA_DIR="${REPO_DIR}/data/image-run"
 readonly IMAGE="${IMAGE:-dev.local/d22/backend}"
 readonly NAME=moneybank-image-run

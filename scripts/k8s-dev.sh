@@ -2,7 +2,8 @@
 # Runs `skaffold dev -p minikube-ip` on minikube once what it silently
 # depends on is there. skaffold dev deploys the k8s-local/ overlay (the
 # Ingress for the running minikube's IP) into the namespace devops-2025 and
-# needs the Secrets redis-auth and bitcoin-tls; it makes none of these.
+# needs the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls; it makes
+# none of these.
 # scripts/minikube-up.sh (make k8s-up) makes them all. This script checks
 # them, names each one that is missing or stale, and starts nothing until
 # they are all there.
@@ -22,13 +23,13 @@ source "$REPO_DIR/scripts/lib/cli.bash"
 # shellcheck source=scripts/lib/k8s.bash
 source "$REPO_DIR/scripts/lib/k8s.bash"
 readonly OVERLAY="$REPO_DIR/k8s-local/kustomization.yaml"
-readonly SECRETS=(redis-auth bitcoin-tls)
+readonly SECRETS=(redis-acl redis-app redis-probe bitcoin-tls)
 
 usage() {
 	usage_exit "$1" "${BASH_SOURCE[0]}"
 }
 
-# Prints the Ingress host the overlay sets (scripts/ingress-host-overlay.sh
+# Prints the Ingress host the overlay sets (scripts/lib/ingress-host-overlay.sh
 # writes it as the value of the patch of /spec/rules/0/host).
 overlay_host() {
 	awk '/path: \/spec\/rules\/0\/host/ { getline; sub(/^[[:space:]]*value:[[:space:]]*/, ""); print; exit }' \

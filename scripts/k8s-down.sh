@@ -6,9 +6,9 @@
 #
 # Without --purge, `skaffold delete` removes what skaffold deployed: the
 # backends, Redis's StatefulSet, the Services, the Ingress, the budget and
-# the NetworkPolicies. It keeps the namespace, the Secrets redis-auth and
-# bitcoin-tls, and the Redis volume (PVC data-redis-0): make k8s-up brings
-# the app back with the same total.
+# the NetworkPolicies. It keeps the namespace, the Secrets redis-acl,
+# redis-app, redis-probe and bitcoin-tls, and the Redis volume (PVC
+# data-redis-0): make k8s-up brings the app back with the same total.
 #
 # --purge also deletes the PVC data-redis-0, and the balance with it
 # (minikube's default StorageClass deletes the volume with its claim). It
@@ -93,10 +93,10 @@ main() {
 	remove_app
 	if [[ "$purge" == yes ]]; then
 		remove_data
-		say "kept: the namespace $NAMESPACE and the Secrets redis-auth and bitcoin-tls;" \
+		say "kept: the namespace $NAMESPACE and the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls;" \
 			"make k8s-up deploys Money Bank again, with a total of 0"
 	else
-		say "kept: the namespace $NAMESPACE, the Secrets redis-auth and bitcoin-tls, and" \
+		say "kept: the namespace $NAMESPACE, the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls, and" \
 			"the Redis data (PVC $REDIS_CLAIM); make k8s-up brings the app back with the same" \
 			"total, make k8s-purge deletes the data too"
 	fi

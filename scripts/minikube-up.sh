@@ -20,7 +20,12 @@
 # and kubectl 1.36.
 #
 # MINIKUBE_START_ARGS adds arguments to `minikube start` (e.g. "--driver=kvm2").
+#
+# Usage: scripts/minikube-up.sh   (make k8s-up)
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
@@ -239,8 +244,8 @@ wait_for_admission_webhook() {
 create_namespace_and_secrets() {
 	local host="$1"
 	kubectl --context "$KUBE_CONTEXT" apply -k "$REPO_DIR/k8s/namespace"
-	KUBE_CONTEXT="$KUBE_CONTEXT" NAMESPACE="$NAMESPACE" "$REPO_DIR/scripts/gen-redis-secret.sh"
-	KUBE_CONTEXT="$KUBE_CONTEXT" NAMESPACE="$NAMESPACE" "$REPO_DIR/scripts/gen-cert.sh" "$host"
+	KUBE_CONTEXT="$KUBE_CONTEXT" NAMESPACE="$NAMESPACE" "$REPO_DIR/scripts/lib/gen-redis-secret.sh"
+	KUBE_CONTEXT="$KUBE_CONTEXT" NAMESPACE="$NAMESPACE" "$REPO_DIR/scripts/lib/gen-cert.sh" "$host"
 }
 
 # Builds the image into minikube's Docker and deploys the host's overlay.
@@ -269,7 +274,7 @@ skaffold_run_retrying_webhook() {
 # Builds the image and deploys k8s/ for the host, then waits for the rollout.
 deploy() {
 	local host="$1"
-	"$REPO_DIR/scripts/ingress-host-overlay.sh" "$host"
+	"$REPO_DIR/scripts/lib/ingress-host-overlay.sh" "$host"
 	skaffold_run_retrying_webhook
 	kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" rollout status statefulset/redis --timeout=300s
 	kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" rollout status deployment/backend --timeout=300s

@@ -8,6 +8,9 @@
 # Run scripts/minikube-up.sh first. The requests go through the Ingress over
 # HTTPS, checked against k8s/secrets/tls.crt.
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR

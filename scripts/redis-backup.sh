@@ -38,7 +38,8 @@ WORK=""
 TOTAL=""
 KEYS=""
 
-# The copy, run by sh in the Redis container with $1 the pause in ms, $2 the
+# The copy, run by sh in the Redis container (the admin password on its
+# stdin, into REDISCLI_AUTH for its redis-cli calls) with $1 the pause in ms, $2 the
 # data directory, $3 the total's key, $4 the AOF directory's name. It pauses
 # writes, checks that no AOF rewrite runs, reports the total and the number
 # of keys on stderr ("backup-info" lines), streams the AOF directory as tar
@@ -46,7 +47,9 @@ KEYS=""
 # Exits 3 when Redis refuses the pause, 4 when a rewrite raced the copy.
 # shellcheck disable=SC2016 # expanded by the container's sh
 readonly PAUSED_COPY='
-cli() { redis-cli -h 127.0.0.1 -p 6379 "$@"; }
+IFS= read -r REDISCLI_AUTH || [ -n "$REDISCLI_AUTH" ]
+export REDISCLI_AUTH
+cli() { redis-cli --user admin -h 127.0.0.1 -p 6379 "$@"; }
 field() { cli INFO persistence | tr -d "\r" | sed -n "s/^$1://p"; }
 resume() { cli CLIENT UNPAUSE >/dev/null; }
 reply="$(cli CLIENT PAUSE "$1" WRITE)"
@@ -116,9 +119,9 @@ copy_while_paused() {
 	for attempt in 1 2 3; do
 		status=0
 		started="$(date +%s%3N)"
-		kube exec "$REDIS_POD" -c "$REDIS_CONTAINER" -- sh -c "$PAUSED_COPY" sh \
+		kube exec -i "$REDIS_POD" -c "$REDIS_CONTAINER" -- sh -c "$PAUSED_COPY" sh \
 			"$PAUSE_MS" "$data_dir" "$TOTAL_KEY" "$AOF_DIRNAME" \
-			</dev/null >"$WORK/aof.tar" 2>"$WORK/copy.log" || status=$?
+			<"$ADMIN_PASSWORD_FILE" >"$WORK/aof.tar" 2>"$WORK/copy.log" || status=$?
 		elapsed=$(($(date +%s%3N) - started))
 		case "$status" in
 		0) break ;;

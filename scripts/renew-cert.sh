@@ -17,7 +17,7 @@
 # Clients check the server against this self-signed certificate (curl
 # --cacert k8s/secrets/tls.crt), so after a renewal every client must fetch
 # the new k8s/secrets/tls.crt; with the old one it fails with "SSL
-# certificate problem". scripts/gen-cert.sh makes the first certificate
+# certificate problem". scripts/lib/gen-cert.sh makes the first certificate
 # (make k8s-up runs it) and on its own renews one only within 30 days of its
 # expiry or for another host. SECRETS_DIR overrides k8s/secrets/, as there.
 set -euo pipefail
@@ -66,7 +66,7 @@ renew() {
 	local host="$1" new_key="$2" options=(--files-only) log
 	[[ "$new_key" == no ]] || options+=(--new-key)
 	mv "$CERT_FILE" "$CERT_FILE.replaced"
-	if ! log="$("$REPO_DIR/scripts/gen-cert.sh" "${options[@]}" "$host" 2>&1)"; then
+	if ! log="$("$REPO_DIR/scripts/lib/gen-cert.sh" "${options[@]}" "$host" 2>&1)"; then
 		mv "$CERT_FILE.replaced" "$CERT_FILE"
 		die "gen-cert.sh failed, the old certificate is back in place: $log"
 	fi
@@ -91,7 +91,7 @@ update_secret() {
 		say "the Secret $TLS_SECRET in $NAMESPACE already holds this certificate and key"
 		return 1
 	fi
-	"$REPO_DIR/scripts/gen-cert.sh" --print "$host" 2>/dev/null |
+	"$REPO_DIR/scripts/lib/gen-cert.sh" --print "$host" 2>/dev/null |
 		kube apply -f - >/dev/null
 	secret_holds_files ||
 		die "after kubectl apply the Secret $TLS_SECRET still does not hold $CERT_FILE"

@@ -3,7 +3,12 @@
 # own on 127.0.0.1:${REDIS_PORT:-6379}. Redis appends every change to its
 # AOF and fsyncs before replying, in the git-ignored data/ directory, so the
 # balance survives a restart. Ctrl-C stops both. No system service is used.
+#
+# Usage: scripts/run-local.sh   (make run builds first; PORT, REDIS_PORT)
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly PROGRAM=run-local.sh MAKE_TARGET=run

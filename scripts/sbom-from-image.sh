@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # `make sbom`: copies the SBOM the backend image ships (CycloneDX 1.5 JSON, written in its
-# build stage by scripts/sbom.sh) out of the image, without running anything in it: a
+# build stage by scripts/lib/sbom.sh) out of the image, without running anything in it: a
 # container is created, never started, the file copied out, the container removed.
 # Usage: scripts/sbom-from-image.sh [OUTPUT]   (default build/sbom.cdx.json; the image is
 # $IMAGE or dev.local/d22/backend)
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
-readonly ENGINE="${REPO_DIR}/scripts/container-engine.sh"
+readonly ENGINE="${REPO_DIR}/scripts/lib/container-engine.sh"
 readonly IMAGE="${IMAGE:-dev.local/d22/backend}"
 readonly SBOM_IN_IMAGE=/usr/share/sbom/backend.cdx.json
 

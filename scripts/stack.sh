@@ -12,7 +12,12 @@
 # once (20) and STACK_LIMIT_CONNECTIONS in flight (20), the Ingress's
 # numbers, and answers 429 with Retry-After over them; raise them to load
 # the stack from one address.
+#
+# Usage: scripts/stack.sh   (make stack builds first)
 set -euo pipefail
+# shellcheck source=scripts/lib/cli.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
+[[ "${1:-}" != --help ]] || usage_exit 0 "${BASH_SOURCE[0]}"
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=/dev/null # linted on its own (make lint)

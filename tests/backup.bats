@@ -64,8 +64,8 @@ deposit_times() {
 # Keeps depositing 1 bitcoin in a loop, from inside the pod's namespaces,
 # until stopped (teardown stops it).
 start_depositing() {
-	REDISCLI_AUTH="$(cat "$CLUSTER/redis-password")" netns_exec "$CLUSTER/pod" \
-		redis-cli -h 127.0.0.1 -p 6379 -r -1 -i 0.001 INCRBY bitcoins 1 \
+	REDISCLI_AUTH="$(cat "$CLUSTER_SECRETS/redis-app-password")" netns_exec "$CLUSTER/pod" \
+		redis-cli --user app -h 127.0.0.1 -p 6379 -r -1 -i 0.001 INCRBY bitcoins 1 \
 		>/dev/null 2>&1 3>&- &
 	echo "$!" >"$BATS_TEST_TMPDIR/depositor.pid"
 }
@@ -186,7 +186,7 @@ EOF
 }
 
 @test "the restore's helper pod passes the Kubernetes schema and the restricted Pod Security Standard's fields" {
-	[[ -d "$REPO_DIR/tests/node_modules" ]] || skip "tests/node_modules is missing: run scripts/deps-k8s.sh"
+	[[ -d "$REPO_DIR/tests/node_modules" ]] || skip "tests/node_modules is missing: run scripts/lib/deps-k8s.sh"
 	deposit_times 5
 	backup
 	assert_success

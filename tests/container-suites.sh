@@ -12,7 +12,7 @@ readonly NO_ENGINE=3
 
 # Succeeds when docker (with a daemon) or podman is there.
 engine_exists() {
-	"${REPO_DIR}/scripts/container-engine.sh" --name >/dev/null 2>&1
+	"${REPO_DIR}/scripts/lib/container-engine.sh" --name >/dev/null 2>&1
 }
 
 # Builds the image, keeping the build's output in the log; prints its last lines on failure.

@@ -170,10 +170,10 @@ now_ms() {
 	post "/v1/bitcoins?bitcoins=3"
 	assert_equal "$HTTP_STATUS" 204
 	# lighttpd flushes its access log every few seconds; read what the engine recorded.
-	wait_until 10 bash -c "'$REPO_DIR/scripts/container-engine.sh' logs '$name' 2>&1 |
+	wait_until 10 bash -c "'$REPO_DIR/scripts/lib/container-engine.sh' logs '$name' 2>&1 |
 		grep -qF '\"POST /v1/bitcoins?bitcoins=3 HTTP/1.1\" 204'" ||
 		fail "no access-log line: $(engine logs "$name" 2>&1 | tail -5)"
-	run bash -c "'$REPO_DIR/scripts/container-engine.sh' logs '$name' 2>&1"
+	run bash -c "'$REPO_DIR/scripts/lib/container-engine.sh' logs '$name' 2>&1"
 	assert_line "deposit amount=3 total=3"
 }
 
@@ -210,7 +210,7 @@ now_ms() {
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/status")" 204
 	assert_equal "$(container_status "$dir")" exited
 	assert_equal "$(engine inspect --format '{{.State.ExitCode}}' "$name")" 0
-	run bash -c "'$REPO_DIR/scripts/container-engine.sh' logs '$name' 2>&1"
+	run bash -c "'$REPO_DIR/scripts/lib/container-engine.sh' logs '$name' 2>&1"
 	assert_line --partial "graceful shutdown started"
 	assert_line "deposit amount=7 total=7"
 }

@@ -17,7 +17,7 @@ apt_has_lists() {
 	apt_has_lists || skip "apt has no package lists here; run apt-get update"
 	local group failures=() packages
 	while read -r group; do
-		# scripts/deps-k8s.sh installs this group only where npm is missing: a Node.js
+		# scripts/lib/deps-k8s.sh installs this group only where npm is missing: a Node.js
 		# from nodesource brings its own npm and conflicts with Debian's.
 		if [[ "$group" == node ]] && command -v npm >/dev/null; then continue; fi
 		mapfile -t packages < <("$REPO_DIR/scripts/deps.sh" --list "$group")

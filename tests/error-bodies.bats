@@ -133,13 +133,13 @@ front_config() {
 	stack_front_config "$dir"
 }
 
-# Prints "STATUS BODY" for every page lighttpd (scripts/gen-error-pages.sh)
+# Prints "STATUS BODY" for every page lighttpd (scripts/lib/gen-error-pages.sh)
 # and the front (the front's configuration: each return of an error, and
 # the messages of its 429, whose return only names them) send for an error
 # they make themselves.
 own_pages() {
 	local dir="$BATS_TEST_TMPDIR/pages" file status
-	"$REPO_DIR/scripts/gen-error-pages.sh" "$dir"
+	"$REPO_DIR/scripts/lib/gen-error-pages.sh" "$dir"
 	for file in "$dir"/status-*.html; do
 		status="${file##*status-}"
 		printf '%s %s\n' "${status%.html}" "$(cat "$file")"

@@ -16,7 +16,7 @@ load lib/container
 
 readonly SBOM_PATH=/usr/share/sbom/backend.cdx.json
 # The project's own files in the image, and what each must be identical to in the build
-# stage: the build's output, the configuration, the image's /etc files, the SBOM it wrote.
+# stage: the build's output, the configuration, the /etc files and the SBOM it wrote.
 readonly OWN_FILES='/app/build/bitcoins.cgi|/src/build/bitcoins.cgi
 /app/build/healthz.cgi|/src/build/healthz.cgi
 /app/build/start-lighttpd|/src/build/start-lighttpd
@@ -24,9 +24,9 @@ readonly OWN_FILES='/app/build/bitcoins.cgi|/src/build/bitcoins.cgi
 /app/lighttpd.conf|/src/lighttpd.conf
 /app/cgi-bin/mode-cgi.conf|/src/cgi-bin/mode-cgi.conf
 /app/cgi-bin/mode-fastcgi.conf|/src/cgi-bin/mode-fastcgi.conf
-/etc/passwd|/src/image/etc/passwd
-/etc/group|/src/image/etc/group
-/etc/nsswitch.conf|/src/image/etc/nsswitch.conf
+/etc/passwd|/rootfs/etc/passwd
+/etc/group|/rootfs/etc/group
+/etc/nsswitch.conf|/rootfs/etc/nsswitch.conf
 /usr/share/sbom/backend.cdx.json|/rootfs/usr/share/sbom/backend.cdx.json'
 # The only files that may be run: lighttpd, the three programs, and glibc's loader and
 # libc (both executable ELF files, as Debian ships them).
@@ -84,10 +84,10 @@ sbom_packages() {
 	node "$REPO_DIR/tests/lib/sbom-check.js" packages "$IMAGE_ROOT$SBOM_PATH"
 }
 
-# Skips unless node can read the SBOM with the CycloneDX schemas (scripts/deps-k8s.sh).
+# Skips unless node can read the SBOM with the CycloneDX schemas (scripts/lib/deps-k8s.sh).
 require_sbom_tools() {
 	[[ -d "$REPO_DIR/tests/node_modules/@cyclonedx/cyclonedx-library" ]] ||
-		skip "tests/node_modules lacks @cyclonedx/cyclonedx-library: run scripts/deps-k8s.sh"
+		skip "tests/node_modules lacks @cyclonedx/cyclonedx-library: run scripts/lib/deps-k8s.sh"
 }
 
 # Prints the paths of the shared libraries lighttpd (host pid $1) has mapped, as the
@@ -133,7 +133,11 @@ mapped_libraries() {
 	# The configuration is this tree's, and every directory holds something, but /tmp, the
 	# mount point of the runtime's tmpfs.
 	cmp -s "$IMAGE_ROOT/app/lighttpd.conf" "$REPO_DIR/lighttpd.conf" || problems+=("/app/lighttpd.conf is not this tree's")
-	cmp -s "$IMAGE_ROOT/etc/nsswitch.conf" "$REPO_DIR/image/etc/nsswitch.conf" || problems+=("/etc/nsswitch.conf is not this tree's")
+	# The /etc files are assemble-image.sh's: the two users, no shell, files before DNS.
+	[[ "$(cat "$IMAGE_ROOT/etc/passwd")" == $'root:x:0:0:root:/nonexistent:/nonexistent\nmoneybank:x:10001:10001:Money Bank backend:/nonexistent:/nonexistent' ]] ||
+		problems+=("/etc/passwd is not the two users of scripts/lib/assemble-image.sh")
+	[[ "$(grep -v '^#' "$IMAGE_ROOT/etc/nsswitch.conf")" == $'passwd: files\ngroup: files\nhosts: files dns' ]] ||
+		problems+=("/etc/nsswitch.conf is not the one of scripts/lib/assemble-image.sh")
 	while read -r path; do
 		problems+=("empty directory $path")
 	done < <(cd "$IMAGE_ROOT" && find . -mindepth 1 -type d -empty ! -path ./tmp -printf '/%P\n')
@@ -232,7 +236,7 @@ mapped_libraries() {
 @test "the base-image script bootstraps nothing it cannot verify: no keyring, or one without Debian's keys, stops it" {
 	((EUID == 0)) || skip "debootstrap needs root"
 	command -v debootstrap >/dev/null || skip "no debootstrap (scripts/deps.sh container)"
-	local name="localhost/moneybank-test/unverified-$$:trixie-slim" script="$REPO_DIR/scripts/make-base-image.sh"
+	local name="localhost/moneybank-test/unverified-$$:trixie-slim" script="$REPO_DIR/scripts/lib/make-base-image.sh"
 	# No keyring at all: the keyrings directory hidden under an empty tmpfs.
 	# shellcheck disable=SC2016 # the inner scripts expand their own arguments
 	run unshare --mount --propagation private bash -c \

@@ -15,7 +15,7 @@ set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
-readonly ENGINE="${REPO_DIR}/scripts/container-engine.sh"
+readonly ENGINE="${REPO_DIR}/scripts/lib/container-engine.sh"
 readonly IMAGE="${DEBIAN13_IMAGE:-localhost/moneybank-test/debian13}"
 readonly LOG="${REPO_DIR}/.cache/debian13-image.log"
 readonly NO_ENGINE=3
@@ -32,7 +32,7 @@ build_image() {
 	local flags=()
 	if [[ "$("${ENGINE}" --name)" == podman ]]; then flags=(--pull=never); fi
 	mkdir -p "$(dirname "${LOG}")"
-	if ! { "${REPO_DIR}/scripts/make-base-image.sh" trixie &&
+	if ! { "${REPO_DIR}/scripts/lib/make-base-image.sh" trixie &&
 		"${ENGINE}" build "${flags[@]}" --tag "${IMAGE}" \
 			--file "${REPO_DIR}/tests/debian13/Containerfile" "${REPO_DIR}"; } >"${LOG}" 2>&1; then
 		print_tail "${LOG}" "the Debian 13 test image did not build"

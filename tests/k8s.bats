@@ -3,7 +3,7 @@
 # the Kubernetes schema, skaffold.yaml passes Skaffold's schema, the Dockerfile
 # lints clean, and the objects agree with each other and with the project's
 # own files (lighttpd.conf, cgi-bin/*.c, redis.conf, the secret scripts).
-# No cluster is used. The checks live in tests/k8s/*.js; scripts/deps-k8s.sh
+# No cluster is used. The checks live in tests/k8s/*.js; scripts/lib/deps-k8s.sh
 # installs their npm packages.
 
 bats_load_library bats-support
@@ -29,15 +29,15 @@ setup_file() {
 	local host
 	host="$(node "$REPO_DIR/tests/k8s/ingress-host.js" "$RENDER_DIR/app.yaml")"
 	{
-		SECRETS_DIR="$BATS_FILE_TMPDIR/secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --print
+		SECRETS_DIR="$BATS_FILE_TMPDIR/secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --print
 		echo ---
-		SECRETS_DIR="$BATS_FILE_TMPDIR/secrets" "$REPO_DIR/scripts/gen-cert.sh" --print "$host"
+		SECRETS_DIR="$BATS_FILE_TMPDIR/secrets" "$REPO_DIR/scripts/lib/gen-cert.sh" --print "$host"
 	} >"$RENDER_DIR/secrets.yaml" 2>"$RENDER_DIR/secrets.log"
 }
 
 setup() {
 	[[ -d "$REPO_DIR/tests/node_modules" ]] ||
-		fail "tests/node_modules is missing: run scripts/deps-k8s.sh (make test does)"
+		fail "tests/node_modules is missing: run scripts/lib/deps-k8s.sh (make test does)"
 }
 
 # Skips the test when kubectl cannot render k8s/.
@@ -225,7 +225,7 @@ teardown() {
 	require_kubectl
 	local host=bitcoin.192.0.2.10.nip.io port
 	local secrets="$BATS_TEST_TMPDIR/secrets"
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-cert.sh" --print "$host" >/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-cert.sh" --print "$host" >/dev/null
 	port="$(free_port)"
 	openssl s_server -quiet -www -accept "127.0.0.1:$port" \
 		-cert "$secrets/tls.crt" -key "$secrets/tls.key" </dev/null >/dev/null 2>&1 3>&- &
@@ -243,17 +243,17 @@ teardown() {
 @test "the secret scripts keep an existing key and passwords; a new host gets a new certificate for the same key" {
 	require_kubectl
 	local secrets="$BATS_TEST_TMPDIR/secrets"
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --print >/dev/null
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io >/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --print >/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io >/dev/null
 	local passwords key cert
 	passwords="$(cat "$secrets"/redis-{app,probe,admin}-password)"
 	key="$(cat "$secrets/tls.key")"
 	cert="$(cat "$secrets/tls.crt")"
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --print >/dev/null
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io >/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --print >/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io >/dev/null
 	assert_equal "$(cat "$secrets"/redis-{app,probe,admin}-password)" "$passwords"
 	assert_equal "$(cat "$secrets/tls.crt")" "$cert"
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-cert.sh" --print bitcoin.192.0.2.20.nip.io >/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-cert.sh" --print bitcoin.192.0.2.20.nip.io >/dev/null
 	assert_equal "$(cat "$secrets/tls.key")" "$key"
 	[[ "$(cat "$secrets/tls.crt")" != "$cert" ]] || fail "the certificate was not issued for the new host"
 	run openssl x509 -in "$secrets/tls.crt" -noout -ext subjectAltName
@@ -262,7 +262,7 @@ teardown() {
 
 @test "gen-redis-secret.sh makes a password per user, puts only their hashes in users.acl, and both of a user's during a rotation" {
 	local secrets="$BATS_TEST_TMPDIR/secrets" user password
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --files-only 2>/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --files-only 2>/dev/null
 	run stat -c '%a' "$secrets" "$secrets/redis-app-password" "$secrets/users.acl"
 	assert_output $'700\n600\n600'
 	for user in app probe admin; do
@@ -274,7 +274,7 @@ teardown() {
 		assert_output 1
 	done
 	printf 'next-password' >"$secrets/redis-app-password.next"
-	with_secrets_in "$secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --files-only 2>/dev/null
+	with_secrets_in "$secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --files-only 2>/dev/null
 	run grep "^user app " "$secrets/users.acl"
 	assert_output --partial "#$(printf '%s' "$(cat "$secrets/redis-app-password")" | sha256sum | cut -d' ' -f1) "
 	assert_output --partial "#$(printf 'next-password' | sha256sum | cut -d' ' -f1) "
@@ -283,7 +283,7 @@ teardown() {
 @test "the minikube-ip overlay changes only the Ingress host of the rendered objects" {
 	require_render
 	local overlay="$BATS_TEST_TMPDIR/overlay"
-	"$REPO_DIR/scripts/ingress-host-overlay.sh" bitcoin.192.0.2.30.nip.io "$overlay"
+	"$REPO_DIR/scripts/lib/ingress-host-overlay.sh" bitcoin.192.0.2.30.nip.io "$overlay"
 	kubectl kustomize "$overlay" >"$BATS_TEST_TMPDIR/overlay.yaml"
 	run diff "$RENDER_DIR/app.yaml" "$BATS_TEST_TMPDIR/overlay.yaml"
 	assert_failure 1

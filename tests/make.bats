@@ -139,6 +139,8 @@ k8s-backup|scripts/redis-backup.sh
 k8s-backup BACKUP=b.tar.gz|scripts/redis-backup.sh b.tar.gz
 k8s-restore BACKUP=b.tar.gz|scripts/redis-restore.sh b.tar.gz
 k8s-renew-cert ARGS=--new-key|scripts/renew-cert.sh --new-key
+k8s-rotate-password|scripts/rotate-redis-password.sh --user app
+k8s-rotate-password ROTATE_USER=probe ARGS=--force|scripts/rotate-redis-password.sh --user probe --force
 k8s-down|scripts/k8s-down.sh
 k8s-purge|scripts/k8s-down.sh --purge
 EOF
@@ -242,6 +244,60 @@ EOF
 	else
 		assert_equal "$(cat "$policy")" "$before"
 	fi
+}
+
+# Stand-ins for a machine with only lighttpd installed: dpkg-query answers
+# from $STUBS/installed and lists each package's files from
+# $STUBS/files/PACKAGE; apt-get "installs" what it is given (nginx with its
+# dependency nginx-common, which ships nginx.service, as in Debian);
+# systemctl and update-rc.d only log.
+stub_machine_with_lighttpd() {
+	mkdir -p "$STUBS/files"
+	echo lighttpd >"$STUBS/installed"
+	printf '%s\n' /lib/systemd/system/lighttpd.service /etc/init.d/lighttpd >"$STUBS/files/lighttpd"
+	printf '%s\n' /lib/systemd/system/redis-server.service /lib/systemd/system/redis-server@.service \
+		/etc/init.d/redis-server /usr/bin/redis-server >"$STUBS/files/redis-server"
+	printf '%s\n' /lib/systemd/system/nginx.service /etc/init.d/nginx >"$STUBS/files/nginx-common"
+	# shellcheck disable=SC2016 # the stand-ins' own code
+	stub dpkg-query 'if [[ "$2" == *Package* ]]; then sed "s/^/install ok installed /" "'"$STUBS"'/installed"
+elif [[ "$1" == -L ]]; then cat "'"$STUBS"'/files/$2" 2>/dev/null
+else grep -qx "$3" "'"$STUBS"'/installed" && printf "install ok installed"; fi'
+	# shellcheck disable=SC2016
+	stub apt-get '[[ " $* " == *" install "* ]] || exit 0
+for arg; do
+	case "$arg" in -*|install) ;; nginx) printf "nginx\nnginx-common\n" >>"'"$STUBS"'/installed" ;;
+	*) echo "$arg" >>"'"$STUBS"'/installed" ;; esac
+done'
+	stub systemctl ''
+	stub update-rc.d ''
+}
+
+@test "deps.sh as root disables at boot the services of the packages it installs, dependencies included, and not those installed before" {
+	stub_machine_with_lighttpd
+	cd "$REPO_DIR"
+	PATH="$STUBS/bin:$PATH" run scripts/deps.sh run stack
+	assert_success
+	assert_line "deps.sh: disabled at boot: redis-server.service (from redis-server, installed now)"
+	assert_line "deps.sh: disabled at boot: nginx.service (from nginx-common, installed now)"
+	run stub_calls
+	assert_line "systemctl disable --quiet redis-server.service"
+	assert_line "systemctl disable --quiet nginx.service"
+	assert_line "update-rc.d redis-server disable"
+	assert_line "update-rc.d nginx disable"
+	refute_line --regexp "(systemctl|update-rc.d) .*lighttpd"
+	refute_output --partial "redis-server@"
+	refute_output --regexp "systemctl (start|stop|enable|mask)"
+}
+
+@test "make run with port 6379 taken says it may be Debian's redis-server service and how to stop it, or how to pick another port" {
+	local port
+	# A redis-server of the test's own stands for the system's on the port.
+	redis_start "$BATS_TEST_TMPDIR/system-redis"
+	port="$(cat "$BATS_TEST_TMPDIR/system-redis/port")"
+	PORT="$(free_port)" REDIS_PORT="$port" run "$REPO_DIR/scripts/run-local.sh"
+	assert_failure 1
+	assert_output --partial "run-local.sh: port $port is already taken; choose another with REDIS_PORT=NNNN make run"
+	assert_output --partial "sudo systemctl disable --now redis-server"
 }
 
 @test "with a Docker daemon that answers, the image builds with docker and installs nothing; without one, podman's packages first" {

@@ -48,7 +48,7 @@ refute_changes() {
 # Writes the Ingress overlay for host $1 into the repository copy, as
 # scripts/minikube-up.sh does.
 write_overlay() {
-	"$REPO/scripts/ingress-host-overlay.sh" "$1" 2>/dev/null
+	"$REPO/scripts/lib/ingress-host-overlay.sh" "$1" 2>/dev/null
 }
 
 # Succeeds when the stand-in cluster has the object KIND.NAME ($1).
@@ -58,7 +58,7 @@ has_object() {
 
 # Adds the Secret bitcoin-tls, from a certificate made by gen-cert.sh.
 add_tls_secret() {
-	SECRETS_DIR="$BATS_TEST_TMPDIR/tls" "$REPO/scripts/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io \
+	SECRETS_DIR="$BATS_TEST_TMPDIR/tls" "$REPO/scripts/lib/gen-cert.sh" --print bitcoin.192.0.2.10.nip.io \
 		2>/dev/null >"$CLUSTER/objects/secret.bitcoin-tls.yaml"
 }
 
@@ -108,7 +108,7 @@ add_tls_secret() {
 	run grep '^skaffold' "$STUB_DIR/calls"
 	assert_output "skaffold delete --profile minikube-ip --kube-context minikube --namespace devops-2025"
 	has_object persistentvolumeclaim.data-redis-0
-	has_object secret.redis-auth
+	has_object secret.redis-acl
 	[[ -f "$CLUSTER/namespace" ]]
 	run ! has_object deployment.backend
 	refute_refusals
@@ -118,7 +118,7 @@ add_tls_secret() {
 	run "$REPO/scripts/k8s-down.sh"
 	assert_success
 	assert_line "k8s-down: no k8s-local/ overlay here; deleting the objects k8s/ names (the same ones)"
-	assert_output --partial "kept: the namespace devops-2025, the Secrets redis-auth and bitcoin-tls, and the Redis data (PVC data-redis-0)"
+	assert_output --partial "kept: the namespace devops-2025, the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls, and the Redis data (PVC data-redis-0)"
 	run grep '^skaffold' "$STUB_DIR/calls"
 	assert_output "skaffold delete --kube-context minikube --namespace devops-2025"
 }
@@ -151,9 +151,9 @@ add_tls_secret() {
 	CONFIRM=devops-2025 run "$REPO/scripts/k8s-down.sh" --purge
 	assert_success
 	assert_line "k8s-down: deleted the PVC data-redis-0: the Redis data, the balance included"
-	assert_output --partial "kept: the namespace devops-2025 and the Secrets redis-auth and bitcoin-tls"
+	assert_output --partial "kept: the namespace devops-2025 and the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls"
 	run ! has_object persistentvolumeclaim.data-redis-0
-	has_object secret.redis-auth
+	has_object secret.redis-acl
 	refute_refusals
 	CONFIRM=devops-2025 run "$REPO/scripts/k8s-down.sh" --purge
 	assert_success
@@ -182,7 +182,7 @@ add_tls_secret() {
 	rm "$CLUSTER/namespace"
 	run "$REPO/scripts/k8s-dev.sh"
 	assert_failure 1
-	assert_line "  - the namespace devops-2025, with the Secrets redis-auth bitcoin-tls"
+	assert_line "  - the namespace devops-2025, with the Secrets redis-acl redis-app redis-probe bitcoin-tls"
 	assert_line "  - k8s-local/, the Ingress overlay for minikube's IP"
 	assert_output --partial "run make k8s-up first"
 	assert_output --partial "Nothing was started."
@@ -191,7 +191,7 @@ add_tls_secret() {
 	run "$REPO/scripts/k8s-dev.sh"
 	assert_failure 1
 	assert_line "  - the Secret bitcoin-tls in the namespace devops-2025"
-	refute_line --partial "redis-auth"
+	refute_line --partial "redis-acl"
 	refute_changes
 	refute_refusals
 }
@@ -210,7 +210,7 @@ add_tls_secret() {
 # expires in $2 days: one issued 825 - $2 days ago.
 old_certificate() {
 	local host="$1" days="$2" secrets="$BATS_TEST_TMPDIR/secrets"
-	SECRETS_DIR="$secrets" "$REPO/scripts/gen-cert.sh" --files-only "$host" 2>/dev/null
+	SECRETS_DIR="$secrets" "$REPO/scripts/lib/gen-cert.sh" --files-only "$host" 2>/dev/null
 	openssl req -x509 -new -key "$secrets/tls.key" -sha256 -days "$days" -subj "/CN=$host" \
 		-addext "subjectAltName=DNS:$host" -out "$secrets/tls.crt" 2>/dev/null
 }
@@ -274,7 +274,7 @@ secret_field() {
 
 @test "renew-cert --force renews a fresh certificate, and --new-key replaces the key too" {
 	local host=bitcoin.192.0.2.10.nip.io secrets="$BATS_TEST_TMPDIR/secrets" cert key
-	SECRETS_DIR="$secrets" "$REPO/scripts/gen-cert.sh" --files-only "$host" 2>/dev/null
+	SECRETS_DIR="$secrets" "$REPO/scripts/lib/gen-cert.sh" --files-only "$host" 2>/dev/null
 	cert="$(cat "$secrets/tls.crt")"
 	key="$(cat "$secrets/tls.key")"
 	renew_cert --force

@@ -13,7 +13,7 @@ load lib/api
 readonly FLOOD_CONNECTIONS=1500
 
 setup_file() {
-	command -v node >/dev/null || fail "node is missing: run scripts/deps-k8s.sh (make test does)"
+	command -v node >/dev/null || fail "node is missing: run scripts/lib/deps-k8s.sh (make test does)"
 	# 1,500 connections need more descriptors than the usual soft limit,
 	# for the client and for lighttpd, which inherits it from here.
 	ulimit -n "$(($(ulimit -Hn) < 8192 ? $(ulimit -Hn) : 8192))"

@@ -15,7 +15,7 @@ load lib/netns
 export REDIS_TIMEOUT_MS=1000
 
 setup() {
-	command -v node >/dev/null || fail "node is missing: run scripts/deps-k8s.sh (make test does)"
+	command -v node >/dev/null || fail "node is missing: run scripts/lib/deps-k8s.sh (make test does)"
 	NS="$BATS_TEST_TMPDIR/ns"
 	netns_start "$NS"
 }

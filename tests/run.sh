@@ -35,6 +35,7 @@ overload-fastcgi|BACKEND_MODE=fastcgi APP_DIR=build|overload.bats
 k8s||k8s.bats
 ops||ops.bats
 backup||backup.bats
+rotate||rotate.bats
 make||make.bats
 docs||docs.bats
 container-http-cgi|TARGET=container BACKEND_MODE=cgi|http.bats

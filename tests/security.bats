@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Least privilege in Redis, through a real lighttpd and a real redis-server
-# with production's users (scripts/gen-redis-secret.sh --files-only: the
+# with production's users (scripts/lib/gen-redis-secret.sh --files-only: the
 # users.acl of the Secret redis-acl, and a password file per user): the
 # backend, as the app's user, serves every API path; the app's credentials
 # are refused everything else; the probe's may only PING; the default user

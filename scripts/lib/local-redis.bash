@@ -11,11 +11,17 @@
 REDIS_PID=""
 
 # Fails with a clear message when something already listens on loopback port
-# $1; $2 names the variable that picks another port.
+# $1; $2 names the variable that picks another port. For Redis's port it
+# also names the usual culprit: Debian's redis-server service, which a plain
+# `apt-get install redis-server` starts and enables at boot.
 require_free_port() {
 	local port="$1" variable="$2"
 	if (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		echo "$PROGRAM: port $port is already taken; choose another with $variable=NNNN make $MAKE_TARGET" >&2
+		if [[ "$variable" == REDIS_PORT ]]; then
+			echo "$PROGRAM: if it is the system's redis-server (systemctl status redis-server)," \
+				"stop it and keep it from starting at boot with: sudo systemctl disable --now redis-server" >&2
+		fi
 		exit 1
 	fi
 }

@@ -22,17 +22,31 @@ readonly TOTAL_KEY=bitcoins
 readonly INFO_FILE=backup-info.txt
 readonly BACKUP_DIR="$REPO_DIR/backups"
 
+# The password of Redis's admin user, which no Secret holds (see
+# scripts/lib/gen-redis-secret.sh): Redis's default user is off, so these
+# scripts talk to Redis as admin.
+readonly ADMIN_PASSWORD_FILE="${SECRETS_DIR:-$REPO_DIR/k8s/secrets}/redis-admin-password"
+
 # Runs a command in the Redis container (its stdin is left alone: only -i
 # passes it on, and only the restore's helper pod takes any).
 in_redis_pod() {
 	kube exec "$REDIS_POD" -c "$REDIS_CONTAINER" -- "$@" </dev/null
 }
 
-# Runs redis-cli in the Redis container against its own Redis. The password
-# comes from REDISCLI_AUTH, which the container has (as its probes do), so it
-# is on no command line.
+# Fails unless the admin's password is here to reach Redis with.
+require_admin_password() {
+	[[ -s "$ADMIN_PASSWORD_FILE" ]] ||
+		die "no Redis admin password at $ADMIN_PASSWORD_FILE: these scripts reach Redis as its" \
+			"admin user, whose password stays on the machine that ran make k8s-up"
+}
+
+# Runs redis-cli in the Redis container against its own Redis, as the user
+# admin. The password goes in on stdin (--askpass), so it is on no command
+# line and in no environment.
 redis_call() {
-	in_redis_pod redis-cli -h 127.0.0.1 -p 6379 "$@"
+	require_admin_password
+	kube exec -i "$REDIS_POD" -c "$REDIS_CONTAINER" -- \
+		redis-cli --user admin --askpass -h 127.0.0.1 -p 6379 "$@" <"$ADMIN_PASSWORD_FILE"
 }
 
 # Prints field $2 of the INFO text $1 (INFO lines end with CR LF).

@@ -340,7 +340,7 @@ const checks = {
     return 'Deployment/backend -> StatefulSet/redis:6379/TCP only';
   },
 
-  // The Ingress names the TLS Secret that scripts/gen-cert.sh makes, and its
+  // The Ingress names the TLS Secret that scripts/lib/gen-cert.sh makes, and its
   // certificate is for exactly the Ingress host.
   'tls-secret'(render) {
     const ingress = m.find(render.app, 'Ingress', 'bitcoin');
@@ -498,8 +498,8 @@ const checks = {
     const profile = (config.profiles || []).find((p) => p.name === 'minikube-ip');
     assert(profile, 'no skaffold profile minikube-ip');
     const overlayDir = profile.manifests.kustomize.paths[0];
-    assert(src.read('scripts/ingress-host-overlay.sh').includes(`$REPO_DIR/${overlayDir}}`),
-      `profile minikube-ip renders ${overlayDir}, which scripts/ingress-host-overlay.sh does not write`);
+    assert(src.read('scripts/lib/ingress-host-overlay.sh').includes(`$REPO_DIR/${overlayDir}}`),
+      `profile minikube-ip renders ${overlayDir}, which scripts/lib/ingress-host-overlay.sh does not write`);
     return `${BACKEND_IMAGE} -> k8s/ in ${NAMESPACE}@minikube`;
   },
 

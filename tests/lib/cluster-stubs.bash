@@ -21,25 +21,39 @@
 #   minikube-ip              what `minikube ip` prints
 # Redis is real: the pod redis-0 is a redis-server in a network and mount
 # namespace of its own (lib/netns.bash), on 127.0.0.1:6379 as in the pod,
-# with its password from the Secret redis-auth and its data in $CLUSTER/pvc,
-# the "volume". It runs while the StatefulSet has a replica: scaling it to 0
-# stops the server (SIGTERM, as the kubelet does), to 1 starts a new one on
-# the same data. `kubectl exec redis-0` enters the namespace with
-# REDISCLI_AUTH set, as the container has it; `kubectl exec` into an applied
-# Pod runs there too (without it). The backend pods are names only:
-# backend-0..N-1 for the Deployment's N replicas.
+# with production's ACL users (the default user off) from users.acl as the
+# Secret redis-acl mounts it, and its data in $CLUSTER/pvc, the "volume".
+# It runs while the StatefulSet has a replica: scaling it to 0 stops the
+# server (SIGTERM, as the kubelet does), to 1 starts a new one on the same
+# data. `kubectl exec redis-0` enters the namespace with no password, as in
+# the container; `kubectl exec` into an applied Pod runs there too.
+# The backend pods are names only: backend-0..N-1 for the Deployment's N
+# replicas.
+# The Redis Secrets (redis-acl, redis-app, redis-probe) come from
+# scripts/lib/gen-redis-secret.sh with their files in $CLUSTER_SECRETS
+# ($REPO/k8s/secrets, the scripts' own). Their mounts are directories in
+# $CLUSTER/mounts/VOLUME (acl and probe-password of redis-0, the StatefulSet
+# patched to mount them there; redis-password of the backends), which the
+# "kubelet" brings up to date with the Secrets at each kubectl exec and
+# rollout: for pods that run, only once the Secret is $CLUSTER/kubelet-delay
+# seconds old (0 when absent: the real kubelet takes up to a minute or
+# two); pods a rollout restart makes mount the Secret as it is.
+#   rollout-stuck            kubectl rollout status fails (a rollout that
+#                            does not finish)
 # shellcheck disable=SC2034 # CLUSTER and STUB_DIR are read by the stand-ins
 
 # Writes the stand-ins into $STUB_DIR/bin, puts them first on the PATH, and
-# makes the cluster: the namespace, the Secret redis-auth, the Deployment
+# makes the cluster: the namespace, the Redis Secrets, the Deployment
 # backend (3 replicas), the StatefulSet redis (1 replica, not started: see
 # cluster_redis_up) and the PVC data-redis-0 on a PV that is deleted with it.
 cluster_create() {
 	STUB_DIR="$BATS_TEST_TMPDIR/stubs"
 	CLUSTER="$STUB_DIR/cluster"
+	CLUSTER_SECRETS="${REPO:-$BATS_TEST_TMPDIR/repo}/k8s/secrets"
 	REAL_KUBECTL="$(command -v kubectl)"
-	export STUB_DIR CLUSTER REAL_KUBECTL
-	mkdir -p "$STUB_DIR/bin" "$CLUSTER/objects" "$CLUSTER/pvc"
+	export STUB_DIR CLUSTER CLUSTER_SECRETS REAL_KUBECTL
+	mkdir -p "$STUB_DIR/bin" "$CLUSTER/objects" "$CLUSTER/pvc" \
+		"$CLUSTER/mounts/acl" "$CLUSTER/mounts/probe-password" "$CLUSTER/mounts/redis-password"
 	local tool
 	for tool in kubectl skaffold minikube; do
 		printf '#!/usr/bin/env bash\nsource %q/common.bash\nsource %q/netns.bash\nsource %q/cluster-stubs.bash\ncluster_%s "$@"\n' \
@@ -49,10 +63,9 @@ cluster_create() {
 	PATH="$STUB_DIR/bin:$PATH"
 	touch "$CLUSTER/namespace"
 	echo 192.0.2.10 >"$CLUSTER/minikube-ip"
-	openssl rand -hex 16 >"$CLUSTER/redis-password"
-	"$REAL_KUBECTL" create secret generic redis-auth --namespace devops-2025 \
-		--from-file=password="$CLUSTER/redis-password" --dry-run=client -o yaml \
-		>"$CLUSTER/objects/secret.redis-auth.yaml"
+	SECRETS_DIR="$CLUSTER_SECRETS" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --print 2>/dev/null |
+		NAMESPACE_FLAG=devops-2025 stub_apply -f - >/dev/null
+	cluster_kubelet_sync
 	cluster_render_workloads
 	cat >"$CLUSTER/objects/persistentvolumeclaim.data-redis-0.yaml" <<'EOF'
 apiVersion: v1
@@ -80,6 +93,8 @@ spec:
   hostPath:
     path: /tmp/hostpath-provisioner/devops-2025/data-redis-0
 EOF
+	# What making the cluster called is no call of a script under test.
+	rm -rf "$STUB_DIR/calls" "$STUB_DIR/applied"
 }
 
 # Writes the Deployment and the StatefulSet as kubectl kustomize renders
@@ -96,14 +111,45 @@ cluster_render_workloads() {
 		StatefulSet) cp "$doc" "$CLUSTER/objects/statefulset.redis.yaml" ;;
 		esac
 	done
-	mounts="$(cluster_jsonpath statefulset.redis '{.spec.template.spec.containers[0].volumeMounts[*].name}')"
-	index=0
-	for doc in $mounts; do
-		[[ "$doc" == data ]] && break
+	cluster_mount_at statefulset.redis data "$CLUSTER/pvc"
+	cluster_mount_at statefulset.redis acl "$CLUSTER/mounts/acl"
+	cluster_mount_at statefulset.redis probe-password "$CLUSTER/mounts/probe-password"
+	cluster_mount_at deployment.backend redis-password "$CLUSTER/mounts/redis-password"
+}
+
+# Patches the workload in objects/$1.yaml so that its first container
+# mounts volume $2 at directory $3.
+cluster_mount_at() {
+	local mounts name index=0
+	mounts="$(cluster_jsonpath "$1" '{.spec.template.spec.containers[0].volumeMounts[*].name}')"
+	for name in $mounts; do
+		[[ "$name" == "$2" ]] && break
 		index=$((index + 1))
 	done
-	cluster_patch statefulset.redis json \
-		"[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/volumeMounts/$index/mountPath\",\"value\":\"$CLUSTER/pvc\"}]"
+	cluster_patch "$1" json \
+		"[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/volumeMounts/$index/mountPath\",\"value\":\"$3\"}]"
+}
+
+# Writes key $2 of the Secret $1 into file $3 when they differ, as the
+# kubelet updates a mounted Secret: only once the Secret is $4 seconds old.
+cluster_mount_secret() {
+	local object="$CLUSTER/objects/secret.$1.yaml" value age
+	[[ -f "$object" ]] || return 0
+	age=$(($(date +%s) - $(stat -c %Y "$object")))
+	((age >= $4)) || return 0
+	value="$(cluster_jsonpath "secret.$1" "{.data.${2//./\\.}}" | base64 -d)"
+	[[ -f "$3" && "$(cat "$3")" == "$value" ]] && return 0
+	printf '%s' "$value" >"$3.new"
+	mv "$3.new" "$3"
+}
+
+# The kubelet's sync of the mounted Secrets of the running pods (see above).
+cluster_kubelet_sync() {
+	local delay
+	delay="$(cat "$CLUSTER/kubelet-delay" 2>/dev/null || echo 0)"
+	cluster_mount_secret redis-acl users.acl "$CLUSTER/mounts/acl/users.acl" "$delay"
+	cluster_mount_secret redis-probe password "$CLUSTER/mounts/probe-password/password" "$delay"
+	cluster_mount_secret redis-app password "$CLUSTER/mounts/redis-password/password" "$delay"
 }
 
 # Prints jsonpath $2 of the object in file objects/$1.yaml.
@@ -126,9 +172,10 @@ cluster_redis_up() {
 	local pod="$CLUSTER/pod"
 	[[ -f "$pod/pid" ]] || stub_refuse "the test made no namespaces for redis-0 (cluster_pod_start)"
 	mkdir -p "$pod/redis"
+	cluster_kubelet_sync
 	netns_exec "$pod" redis-server --bind 127.0.0.1 --port 6379 --dir "$CLUSTER/pvc" \
 		--appendonly yes --appendfsync always --appenddirname appendonlydir --save '' \
-		--requirepass "$(cat "$CLUSTER/redis-password")" \
+		--aclfile "$CLUSTER/mounts/acl/users.acl" \
 		</dev/null >>"$pod/redis/redis.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo "$!" >"$pod/redis/pid"
 	wait_until 20 cluster_redis_answers
@@ -155,10 +202,19 @@ cluster_redis_answers() {
 	[[ "$(cluster_redis_cli PING 2>/dev/null)" == PONG ]]
 }
 
-# Runs redis-cli against the stand-in Redis, inside its namespaces.
+# Runs redis-cli against the stand-in Redis, inside its namespaces, as the
+# user admin.
 cluster_redis_cli() {
-	REDISCLI_AUTH="$(cat "$CLUSTER/redis-password")" netns_run "$CLUSTER/pod" \
-		redis-cli -h 127.0.0.1 -p 6379 "$@"
+	REDISCLI_AUTH="$(cat "$CLUSTER_SECRETS/redis-admin-password")" netns_run "$CLUSTER/pod" \
+		redis-cli --user admin -h 127.0.0.1 -p 6379 "$@"
+}
+
+# Runs redis-cli against the stand-in Redis as user $1 with the password in
+# file $2 (its stdin), as a probe or a CGI does.
+cluster_redis_as() {
+	local user="$1" file="$2"
+	shift 2
+	netns_run "$CLUSTER/pod" redis-cli --user "$user" --askpass -h 127.0.0.1 -p 6379 "$@" <"$file"
 }
 
 # Stops the stand-in Redis pod and its namespaces.
@@ -290,7 +346,7 @@ stub_apply() {
 	for doc in "$docs"/*.yaml; do
 		[[ -s "$doc" ]] || continue
 		read -r kind name namespace < <("$REAL_KUBECTL" patch --local -f "$doc" --type merge -p '{}' \
-			-o 'jsonpath={.kind} {.metadata.name} {.metadata.namespace}')
+			-o 'jsonpath={.kind} {.metadata.name} {.metadata.namespace}') || true # no final newline
 		kind="$(stub_kind "${kind,,}")"
 		namespace="${namespace:-$NAMESPACE_FLAG}"
 		[[ "$namespace" == devops-2025 ]] || stub_refuse "kubectl apply of $kind/$name outside devops-2025"
@@ -372,11 +428,8 @@ stub_exec() {
 		stub_not_found pod "$pod"
 		return 1
 	}
-	if [[ "$pod" == redis-0 ]]; then
-		REDISCLI_AUTH="$(cat "$CLUSTER/redis-password")" netns_run "$CLUSTER/pod" "$@"
-	else
-		netns_run "$CLUSTER/pod" "$@"
-	fi
+	cluster_kubelet_sync
+	netns_run "$CLUSTER/pod" "$@"
 }
 
 # kubectl wait --for=condition=Ready pod/NAME or --for=delete: at once.
@@ -394,13 +447,30 @@ stub_wait() {
 	fi
 }
 
-# kubectl rollout status: the StatefulSet is ready once Redis answers.
+# kubectl rollout status: the StatefulSet is ready once Redis answers, the
+# Deployment unless rollout-stuck. rollout restart of the Deployment: its
+# new pods mount the Secrets as they are now.
 stub_rollout() {
-	[[ "$1" == status ]] || stub_refuse "kubectl rollout $*"
-	if [[ "$2" == statefulset/redis ]] && ! wait_until 20 cluster_redis_answers; then
-		echo "error: timed out waiting for the rollout of statefulset/redis" >&2
-		return 1
-	fi
+	case "$1 $2" in
+	"status statefulset/redis")
+		if ! wait_until 20 cluster_redis_answers; then
+			echo "error: timed out waiting for the rollout of statefulset/redis" >&2
+			return 1
+		fi
+		;;
+	"status deployment/backend")
+		if [[ -f "$CLUSTER/rollout-stuck" ]]; then
+			echo "error: deployment \"backend\" exceeded its progress deadline" >&2
+			return 1
+		fi
+		echo "deployment \"backend\" successfully rolled out"
+		;;
+	"restart deployment/backend")
+		cluster_mount_secret redis-app password "$CLUSTER/mounts/redis-password/password" 0
+		echo "deployment.apps/backend restarted"
+		;;
+	*) stub_refuse "kubectl rollout $*" ;;
+	esac
 }
 
 # The kubectl stand-in.

@@ -111,12 +111,12 @@ redis_start_with_password() {
 }
 
 # Makes the Redis users and their passwords of production in directory $1
-# (scripts/gen-redis-secret.sh --files-only: users.acl, with hashes only,
+# (scripts/lib/gen-redis-secret.sh --files-only: users.acl, with hashes only,
 # and a file per password), and has redis_cmd use the admin's.
 redis_acl_files() {
 	local dir="$1"
 	mkdir -p "$dir"
-	SECRETS_DIR="$dir/secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --files-only 2>/dev/null
+	SECRETS_DIR="$dir/secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --files-only 2>/dev/null
 	echo admin >"$dir/user"
 	cp "$dir/secrets/redis-admin-password" "$dir/password"
 }

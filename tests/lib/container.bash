@@ -14,7 +14,7 @@ export BUILD_STAGE_IMAGE
 
 # Runs the container engine (docker when its daemon answers, podman otherwise).
 engine() {
-	"$REPO_DIR/scripts/container-engine.sh" "$@"
+	"$REPO_DIR/scripts/lib/container-engine.sh" "$@"
 }
 
 # Succeeds when the engine is podman, whose flags differ a little from docker's.

@@ -118,7 +118,7 @@ stack_secret() {
 
 # Makes the TLS key and certificate for STACK_HOST with the project's script.
 stack_cert() {
-	SECRETS_DIR="$1/tls" "$REPO_DIR/scripts/gen-cert.sh" --files-only \
+	SECRETS_DIR="$1/tls" "$REPO_DIR/scripts/lib/gen-cert.sh" --files-only \
 		"$STACK_HOST" >>"$1/gen-cert.log" 2>&1 || {
 		cat "$1/gen-cert.log" >&2
 		return 1

@@ -17,10 +17,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/kubectl.bash"
 
 KUBE_REDIS_IMAGE=localhost/moneybank-test/redis-standin:7-debian
 
-# Runs podman through scripts/container-engine.sh (its settings for this
+# Runs podman through scripts/lib/container-engine.sh (its settings for this
 # machine); kube play is podman's, so docker will not do.
 kube_podman() {
-	CONTAINER_ENGINE=podman "$REPO_DIR/scripts/container-engine.sh" "$@"
+	CONTAINER_ENGINE=podman "$REPO_DIR/scripts/lib/container-engine.sh" "$@"
 }
 
 # Prints why the kube target cannot run here (kubectl unable to render k8s/,
@@ -31,7 +31,7 @@ kube_missing_tool() {
 	if [[ -n "$problem" ]]; then
 		echo "the kube target needs kubectl: $problem"
 	elif [[ ! -d "$REPO_DIR/tests/node_modules" ]]; then
-		echo "the kube target needs tests/node_modules: run scripts/deps-k8s.sh"
+		echo "the kube target needs tests/node_modules: run scripts/lib/deps-k8s.sh"
 	fi
 }
 
@@ -50,7 +50,7 @@ setup() {
 # is missing); cached layers make a rebuild take a second.
 kube_build_redis_standin() {
 	local log="$BATS_FILE_TMPDIR/redis-standin-build.log"
-	if ! { CONTAINER_ENGINE=podman "$REPO_DIR/scripts/make-base-image.sh" bookworm &&
+	if ! { CONTAINER_ENGINE=podman "$REPO_DIR/scripts/lib/make-base-image.sh" bookworm &&
 		kube_podman build --pull=never --tag "$KUBE_REDIS_IMAGE" \
 			"$REPO_DIR/tests/k8s/redis-standin"; } >"$log" 2>&1; then
 		tail -20 "$log" >&2
@@ -66,9 +66,9 @@ kube_render() {
 	kubectl kustomize "$REPO_DIR/k8s" >"$render/app.yaml"
 	: >"$render/namespace.yaml"
 	{
-		SECRETS_DIR="$TARGET_DIR/secrets" "$REPO_DIR/scripts/gen-redis-secret.sh" --print
+		SECRETS_DIR="$TARGET_DIR/secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --print
 		echo ---
-		SECRETS_DIR="$TARGET_DIR/secrets" "$REPO_DIR/scripts/gen-cert.sh" --print bitcoin.test
+		SECRETS_DIR="$TARGET_DIR/secrets" "$REPO_DIR/scripts/lib/gen-cert.sh" --print bitcoin.test
 	} >"$render/secrets.yaml" 2>/dev/null
 	node "$REPO_DIR/tests/k8s/kube-play.js" "$render" "$TARGET_DIR/play" "$KUBE_PREFIX" \
 		"$(cat "$TARGET_DIR/port")" "$KUBE_REDIS_IMAGE" "$BACKEND_IMAGE" "${BACKEND_MODE:-}"

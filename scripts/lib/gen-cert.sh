@@ -2,7 +2,7 @@
 # Makes the self-signed TLS certificate for the Ingress host and turns it into
 # the kubernetes.io/tls Secret bitcoin-tls that k8s/ingress.yaml names.
 #
-#   scripts/gen-cert.sh [--print] [--new-key] [--files-only] [HOST]
+#   scripts/lib/gen-cert.sh [--print] [--new-key] [--files-only] [HOST]
 #
 #   HOST       the Ingress host; default bitcoin.<minikube ip>.nip.io
 #   --print    print the Secret's manifest instead of applying it
@@ -19,7 +19,7 @@
 # KUBE_CONTEXT (default minikube) and NAMESPACE (default devops-2025) say where.
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_DIR
 readonly TLS_SECRET_NAME=bitcoin-tls
 readonly SECRETS_DIR="${SECRETS_DIR:-$REPO_DIR/k8s/secrets}"
@@ -32,7 +32,7 @@ readonly RENEW_BEFORE_SECONDS=$((30 * 24 * 3600))
 
 # Prints the usage and exits with status $1.
 usage() {
-	echo "usage: scripts/gen-cert.sh [--print] [--new-key] [--files-only] [HOST]" >&2
+	echo "usage: scripts/lib/gen-cert.sh [--print] [--new-key] [--files-only] [HOST]" >&2
 	exit "$1"
 }
 

@@ -2,7 +2,7 @@
 # Assembles, in the image's build stage, the whole file tree of the runtime image, which is
 # then copied into an empty (FROM scratch) stage: lighttpd, the modules lighttpd.conf names,
 # every shared library they need, the dynamic loader, the programs, the configuration, the
-# error pages and the image's own /etc files (image/etc). Nothing else: no shell, no package
+# error pages and the image's own /etc files (written here, below). Nothing else: no shell, no package
 # manager, no interpreter, no coreutils.
 #
 # Libraries are found from the ELF files themselves (their NEEDED entries and program
@@ -12,7 +12,7 @@
 # into lighttpd (mod_alias, mod_setenv and mod_fastcgi are, in 1.4.79). The tree is checked
 # at the end by running its own lighttpd (chroot, lighttpd -tt: parse, load every module).
 #
-# Usage: scripts/assemble-image.sh ROOTFS   (from the source directory, after `make build`)
+# Usage: scripts/lib/assemble-image.sh ROOTFS   (from the source directory, after `make build`)
 set -euo pipefail
 
 readonly ROOTFS="${1:?usage: assemble-image.sh ROOTFS}"
@@ -141,6 +141,30 @@ copy_lighttpd() {
 	done < <(configured_modules)
 }
 
+# Writes the image's own /etc files into directory $1: the two users the
+# image knows (root and the numeric user it runs as, neither with a shell or
+# a home) and the name service order. They are constants, kept here rather
+# than in a top-level directory of their own (the repository's layout is fixed).
+write_etc_files() {
+	local dir="$1"
+	printf '%s\n' 'root:x:0:0:root:/nonexistent:/nonexistent' \
+		'moneybank:x:10001:10001:Money Bank backend:/nonexistent:/nonexistent' >"$dir/passwd"
+	printf '%s\n' 'root:x:0:' 'moneybank:x:10001:' >"$dir/group"
+	cat >"$dir/nsswitch.conf" <<'EOF'
+# The image's name service: files (/etc/passwd, /etc/group, and the /etc/hosts
+# the runtime mounts), then DNS (the runtime's /etc/resolv.conf). Upstream
+# glibc's default without this file is "dns [!UNAVAIL=return] files", which
+# never reads /etc/hosts while a DNS server answers; Debian 13's glibc read
+# /etc/hosts first anyway (measured), but the order is stated here rather
+# than left to a build's default. Only the two sources built into glibc are
+# named: the image has no libnss_*.so to load.
+passwd: files
+group: files
+hosts: files dns
+EOF
+	chmod 644 "$dir/passwd" "$dir/group" "$dir/nsswitch.conf"
+}
+
 # Copies the project's own files: programs, configuration, error pages, /etc files.
 copy_project_files() {
 	local program
@@ -152,7 +176,7 @@ copy_project_files() {
 	install -m 644 build/errors/* "$ROOTFS$APP/build/errors/"
 	install -m 644 lighttpd.conf "$ROOTFS$APP/"
 	install -m 644 cgi-bin/mode-cgi.conf cgi-bin/mode-fastcgi.conf "$ROOTFS$APP/cgi-bin/"
-	install -m 644 image/etc/passwd image/etc/group image/etc/nsswitch.conf "$ROOTFS/etc/"
+	write_etc_files "$ROOTFS/etc"
 	# The mount point of the runtime's tmpfs (RUN_DIR), sticky like any /tmp.
 	install -d -m 1777 "$ROOTFS/tmp"
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one place that picks and configures the container engine.
 #
-#   scripts/container-engine.sh ARGS...   runs "<engine> ARGS..."
-#   scripts/container-engine.sh --name    prints "docker" or "podman"
+#   scripts/lib/container-engine.sh ARGS...   runs "<engine> ARGS..."
+#   scripts/lib/container-engine.sh --name    prints "docker" or "podman"
 #
 # docker is used when its daemon answers; otherwise podman, with the settings that rootful
 # podman needs on these machines (runc instead of crun, ulimits within the hard limits; see
@@ -10,7 +10,7 @@
 # Exits 127 with one message when neither engine can be used at all.
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_DIR
 readonly CONF_FILE="${REPO_DIR}/.cache/containers/containers.conf"
 readonly NO_ENGINE_STATUS=127
@@ -51,7 +51,7 @@ podman_conf() {
 	nproc="$(hard_limit_or "$(ulimit -Hu)" "${pid_max}")"
 	if ((nproc > pid_max)); then nproc="${pid_max}"; fi
 	cat <<EOF
-# Written by scripts/container-engine.sh; do not edit.
+# Written by scripts/lib/container-engine.sh; do not edit.
 [containers]
 default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the base image debian:SUITE-slim exists for the container engine.
-# Usage: scripts/make-base-image.sh [SUITE]   (trixie, the default, or bookworm)
+# Usage: scripts/lib/make-base-image.sh [SUITE]   (trixie, the default, or bookworm)
 #
 # Does nothing when the image is already there. Otherwise it tries to pull it, and when no
 # registry can be reached (as on our offline machines) it builds an equivalent image locally:
@@ -163,7 +163,7 @@ build_base_image() {
 	fi
 	# Only this path needs debootstrap: with docker, `make image` installs no
 	# container group (scripts/build-image.sh).
-	"${SCRIPTS_DIR}/deps.sh" base-image
+	"${SCRIPTS_DIR}/../deps.sh" base-image
 	require_keyring
 	host="$(host_codename)"
 	mirror="$(mirror_or_default "${SUITE}" "${DEFAULT_MIRROR}" "${host}")"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the image's SBOM, CycloneDX 1.5 JSON, in the image's build stage (where dpkg and a
-# shell exist), from the assembled tree (scripts/assemble-image.sh) and the linker's trace of
+# shell exist), from the assembled tree (scripts/lib/assemble-image.sh) and the linker's trace of
 # the programs' links (make build CC="cc -Wl,--trace,--trace").
 #
 # It lists, with exact versions and purls (pkg:deb/debian/NAME@VERSION?arch=A&distro=debian-N):
@@ -13,7 +13,7 @@
 # - Debian itself (operating-system), and a dependency graph: each program on the packages
 #   linked into it, each ELF file's package on the packages of its NEEDED libraries.
 #
-# Usage: scripts/sbom.sh ROOTFS LINK_TRACE OUTPUT   (OUTPUT is a path inside ROOTFS)
+# Usage: scripts/lib/sbom.sh ROOTFS LINK_TRACE OUTPUT   (OUTPUT is a path inside ROOTFS)
 set -euo pipefail
 
 readonly ROOTFS="${1:?usage: sbom.sh ROOTFS LINK_TRACE OUTPUT}"
@@ -247,7 +247,7 @@ document_json() {
 	components+=("{\"type\":\"operating-system\",\"bom-ref\":\"debian\",\"name\":\"debian\",\"version\":$(json_string "$(cat /etc/debian_version)")}")
 	printf '{"bomFormat":"CycloneDX","specVersion":"1.5","serialNumber":"urn:uuid:%s","version":1,' \
 		"$(cat /proc/sys/kernel/random/uuid)"
-	printf '"metadata":{"timestamp":"%s","tools":{"components":[{"type":"application","name":"scripts/sbom.sh","description":"dpkg-query and the linker trace, in the build stage"}]},' \
+	printf '"metadata":{"timestamp":"%s","tools":{"components":[{"type":"application","name":"scripts/lib/sbom.sh","description":"dpkg-query and the linker trace, in the build stage"}]},' \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	printf '"component":{"type":"container","bom-ref":"%s","name":"dev.local/d22/backend"}},' "$IMAGE_REF"
 	printf '"components":[%s],' "$(IFS=, && echo "${components[*]}")"

@@ -15,9 +15,9 @@
 #   kubectl -n devops-2025 exec -i redis-0 -- redis-cli --user admin --askpass \
 #     ACL LIST <k8s/secrets/redis-admin-password
 #
-#   scripts/gen-redis-secret.sh               create or update the Secrets
-#   scripts/gen-redis-secret.sh --print       print their manifests instead
-#   scripts/gen-redis-secret.sh --files-only  only the files below, no kubectl
+#   scripts/lib/gen-redis-secret.sh               create or update the Secrets
+#   scripts/lib/gen-redis-secret.sh --print       print their manifests instead
+#   scripts/lib/gen-redis-secret.sh --files-only  only the files below, no kubectl
 #                                             (the local stack and the tests)
 #
 # The users (Redis checks the commands a script calls against its caller's
@@ -40,7 +40,9 @@
 # missing and never overwritten; users.acl is written there from them.
 # A rotation keeps two passwords valid at once, so nothing is refused
 # meanwhile: users.acl also lists the hashes of redis-USER-password.next and
-# redis-USER-password.old when they exist. For the app's password:
+# redis-USER-password.old when they exist. scripts/rotate-redis-password.sh
+# (make k8s-rotate-password) takes these steps and waits between them; for
+# the app's password they are:
 #   1. write a new password to redis-app-password.next; run this script;
 #      once the kubelet has updated redis-0's copy of users.acl (up to a
 #      minute or two), run ACL LOAD as admin: both passwords are valid;
@@ -60,7 +62,7 @@
 # KUBE_CONTEXT (default minikube) and NAMESPACE (default devops-2025) say where.
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_DIR
 readonly SECRETS_DIR="${SECRETS_DIR:-$REPO_DIR/k8s/secrets}"
 readonly ACL_FILE="$SECRETS_DIR/users.acl"
@@ -104,13 +106,17 @@ ensure_password() {
 
 # Prints " #HASH" for each password file of user $1 (the current one, and a
 # rotation's .next and .old): the SHA-256 of the password as the programs
-# send it (config.c drops one final newline, as $(...) does here).
+# send it (config.c drops one final newline, as $(...) does here). Sorted,
+# so that users.acl stays the same when a rotation only renames the files
+# (.next to current, current to .old), and the pod has nothing new to wait for.
 password_hashes() {
-	local file password
+	local file password hash
 	for file in "$(password_file "$1")" "$(password_file "$1").next" "$(password_file "$1").old"; do
 		[[ -s "$file" ]] || continue
 		password="$(cat "$file")"
-		printf ' #%s' "$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)"
+		printf '%s\n' "$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)"
+	done | sort | while read -r hash; do
+		printf ' #%s' "$hash"
 	done
 }
 
@@ -174,7 +180,7 @@ main() {
 			"$LEGACY_SECRET" --ignore-not-found
 		;;
 	*)
-		echo "usage: scripts/gen-redis-secret.sh [--print | --files-only]" >&2
+		echo "usage: scripts/lib/gen-redis-secret.sh [--print | --files-only]" >&2
 		exit 2
 		;;
 	esac

@@ -3,14 +3,14 @@
 # e.g. bitcoin.<minikube ip>.nip.io when minikube's IP is not the committed
 # default (192.168.49.2, minikube's docker driver).
 #
-#   scripts/ingress-host-overlay.sh HOST [DIR]
+#   scripts/lib/ingress-host-overlay.sh HOST [DIR]
 #
 # DIR defaults to the git-ignored k8s-local/, which skaffold renders with
 # `skaffold run -p minikube-ip`. The overlay sets the host in the Ingress rule
 # and in its TLS section; everything else is k8s/ unchanged.
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_DIR
 
 # Succeeds when $1 is a plausible DNS name (letters, digits, dots, hyphens).
@@ -22,8 +22,8 @@ valid_host() {
 overlay_kustomization() {
 	local host="$1" base="$2"
 	cat <<EOF
-# Written by scripts/ingress-host-overlay.sh; do not edit. Rewrite with:
-#   scripts/ingress-host-overlay.sh $host
+# Written by scripts/lib/ingress-host-overlay.sh; do not edit. Rewrite with:
+#   scripts/lib/ingress-host-overlay.sh $host
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
@@ -45,7 +45,7 @@ EOF
 
 main() {
 	if [[ $# -lt 1 || $# -gt 2 ]] || ! valid_host "$1"; then
-		echo "usage: scripts/ingress-host-overlay.sh HOST [DIR]" >&2
+		echo "usage: scripts/lib/ingress-host-overlay.sh HOST [DIR]" >&2
 		exit 2
 	fi
 	local host="$1" dir="${2:-$REPO_DIR/k8s-local}" base

@@ -7,7 +7,7 @@
 # crashed, or passed cgi.limits' read-timeout), so those never invite a
 # blind retry of a deposit; they answer reads too, which change nothing and
 # may simply be sent again.
-# Usage: scripts/gen-error-pages.sh OUTPUT_DIR
+# Usage: scripts/lib/gen-error-pages.sh OUTPUT_DIR
 set -euo pipefail
 
 readonly API='use GET /v1/bitcoins to read the total, POST /v1/bitcoins?bitcoins=N to deposit, or GET /healthz and GET /livez to probe'

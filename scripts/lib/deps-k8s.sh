@@ -9,7 +9,7 @@
 # has only an old one, and tests/k8s.bats skips the render without it.
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_DIR
 readonly TESTS_DIR="$REPO_DIR/tests"
 # A copy of the lock file that `npm ci` last installed from.
