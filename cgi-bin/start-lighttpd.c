@@ -188,27 +188,30 @@ static void export_program_settings(const struct config *config)
 	export_setting("IDEMPOTENCY_TTL_S", number);
 }
 
-/* Resolves REDIS_HOST once, within REDIS_TIMEOUT_MS, into REDIS_ADDRESS,
- * which the programs connect to without any DNS query. The ClusterIP of a
- * Service stays the same for as long as the Service exists; should it be
- * recreated, the programs resolve the name again when the address fails.
+/* Resolves REDIS_HOST once, within REDIS_TIMEOUT_MS, into REDIS_ADDRESS:
+ * every address the name has (localhost: ::1 and 127.0.0.1), which the
+ * programs try in turn without any DNS query. The ClusterIP of a Service
+ * stays the same for as long as the Service exists; should it be
+ * recreated, the programs resolve the name again when the addresses fail.
  * A name that does not resolve now is no reason to refuse to start: the
  * programs then resolve it on each request, in the same time limit. */
 static void resolve_redis_host(const struct config *config)
 {
-	char address[ADDRESS_TEXT_MAX] = "";
+	struct address_list found = { .count = 0 };
+	char addresses[ADDRESS_LIST_TEXT_MAX];
 	const char *failure = NULL;
 
 	if (address_is_numeric(config->redis_host))
-		snprintf(address, sizeof(address), "%s", config->redis_host);
+		(void)address_list_parse(config->redis_host, &found);
 	else
 		failure = resolve_name(config->redis_host, config->redis_timeout,
-		                       address);
+		                       &found);
 	if (failure != NULL)
 		fprintf(stderr, PROGRAM ": cannot resolve REDIS_HOST %s now (%s); "
 		        "each request will resolve it, within REDIS_TIMEOUT_MS\n",
 		        config->redis_host, failure);
-	export_setting("REDIS_ADDRESS", address);
+	address_list_format(&found, addresses);
+	export_setting("REDIS_ADDRESS", addresses);
 }
 
 int main(void)

@@ -131,6 +131,40 @@ assert_no_program_left_waiting() {
 		fail "the log does not name the address that failed: $(tail -5 "$NS/backend/lighttpd.log")"
 }
 
+@test "REDIS_HOST=localhost with ::1 listed first and Redis on 127.0.0.1 only: start-lighttpd passes both addresses, and deposits count" {
+	netns_hosts "$NS" "::1 localhost ip6-localhost" "127.0.0.1 localhost"
+	netns_dns_start "$NS" answer
+	netns_redis_start "$NS" 127.0.0.1
+	netns_backend_start "$NS" localhost
+	grep -q "at ::1,127.0.0.1)" "$NS/backend/lighttpd.log" ||
+		fail "start-lighttpd did not pass every address: $(cat "$NS/backend/lighttpd.log")"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=5"
+	assert_equal "$HTTP_STATUS" 204
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=2"
+	assert_equal "$HTTP_STATUS" 204
+	netns_http "$NS" GET /healthz
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$(netns_redis_cli "$NS" 127.0.0.1 get bitcoins)" 7
+	assert_equal "$(netns_dns_queries "$NS")" 0
+}
+
+@test "when the name resolved only later, the programs try every address it has, within REDIS_TIMEOUT_MS, and deposits count" {
+	netns_hosts "$NS" "127.0.0.1 localhost"
+	netns_dns_start "$NS" silent
+	netns_redis_start "$NS" 127.0.0.1
+	netns_backend_start "$NS"
+	grep -q "cannot resolve REDIS_HOST redis now" "$NS/backend/lighttpd.log" ||
+		fail "start-lighttpd resolved the name: $(cat "$NS/backend/lighttpd.log")"
+	# The name appears, ::1 first (Redis does not listen there).
+	netns_hosts "$NS" "127.0.0.1 localhost" "::1 redis" "127.0.0.1 redis"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=5"
+	assert_equal "$HTTP_STATUS" 204
+	assert_within_timeout
+	netns_http "$NS" GET /v1/bitcoins
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$HTTP_BODY" 5
+}
+
 @test "with REDIS_TIMEOUT_MS at its largest, the fallback to a resolver that never answers still ends in the program's own 503" {
 	netns_dns_start "$NS" answer "$NETNS_REDIS_FQDN=127.0.0.1"
 	netns_redis_start "$NS"
