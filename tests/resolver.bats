@@ -3,8 +3,9 @@
 # and three search domains, and a DNS server the test controls (answering, or
 # reading every query and never answering), all in a mount and network
 # namespace the test makes (lib/netns.bash). start-lighttpd resolves the name
-# once; the programs connect to that address with no DNS query, and resolve
-# the name again only when the address fails, never for longer than
+# once, into every address it has; the programs try those in turn with no
+# DNS query, and resolve the name again only when they all fail, never for
+# longer than
 # REDIS_TIMEOUT_MS. BACKEND_MODE and APP_DIR pick the mode and the build.
 
 bats_load_library bats-support
