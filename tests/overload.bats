@@ -9,6 +9,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 load lib/common
 load lib/api
+load lib/redis-states
 
 readonly FLOOD_CONNECTIONS=1500
 
@@ -206,6 +207,45 @@ keepalive_clients() {
 	ok="$(awk -v t="$timeout" '$1 == 200 && $2 < t' "$BATS_TEST_TMPDIR/report.probes" | wc -l)"
 	assert_equal "$ok" "$probes"
 	assert_equal "$((after - before))" "$(outcome_count "$(cat "$BATS_TEST_TMPDIR/report")" 204)"
+}
+
+# As cgi.limits' read-timeout in CGI mode (mode-cgi.conf): the longest a
+# request may go without an answer before lighttpd gives it a 504.
+read_timeout() {
+	sed -n 's/^cgi\.limits = ("read-timeout" => \([0-9]*\),.*/\1/p' "$REPO_DIR/cgi-bin/mode-cgi.conf"
+}
+
+@test "a request that waits past the read-timeout gets a 504 within about it, and a deposit that waited so is never applied" {
+	local limit before report seconds created unknown after backend abandoned
+	limit="$(read_timeout)"
+	[[ "$limit" =~ ^[0-9]+$ ]] || fail "no read-timeout in mode-cgi.conf"
+	# Redis answers every deposit after a 1.5 s fsync, within the largest
+	# REDIS_TIMEOUT_MS: a FastCGI process carries one deposit per fsync, so
+	# 60 deposits at once queue for about 11 s in front of 8 processes.
+	backend="$BATS_FILE_TMPDIR/slow-backend"
+	REDIS_TIMEOUT_MS=4000 backend_start "$backend" "$(cat "$STATE/redis/port")"
+	BASE_URL="$(backend_url "$backend")"
+	before="$(total)"
+	fsync_delay_start "$STATE/redis" 1.5
+	report="$(node "$REPO_DIR/tests/lib/flood.js" 127.0.0.1 "${BASE_URL##*:}" 60 POST "/v1/bitcoins?bitcoins=1" 60000)"
+	fsync_delay_stop "$STATE/redis"
+	echo "# $report" >&3
+	seconds="$(node -e 'console.log(Math.ceil(JSON.parse(process.argv[1]).seconds))' "$report")"
+	after="$(total)"
+	# lighttpd checks its timeouts once a second; 2 s more for a busy machine.
+	((seconds <= limit + 3)) || fail "the last answer came after $seconds s: $report"
+	created="$(outcome_count "$report" 204)"
+	unknown="$(outcome_count "$report" 504)"
+	(($(outcome_count "$report" 204) + unknown + $(outcome_count "$report" 503) == 60)) ||
+		fail "connections without an HTTP answer: $report"
+	((after - before >= created && after - before <= created + unknown)) ||
+		fail "the total grew by $((after - before)); $created deposits were acknowledged, $unknown unknown"
+	if [[ "$BACKEND_MODE" == fastcgi ]]; then
+		abandoned="$(grep -c "lighttpd gave up on this request before it ran" "$backend/lighttpd.log" || true)"
+		echo "# $abandoned deposits not run: lighttpd had given up on them" >&3
+		((abandoned > 0 && after - before <= created + unknown - abandoned)) ||
+			fail "$abandoned deposits were skipped; the total grew by $((after - before)), $created acknowledged"
+	fi
 }
 
 @test "HTTP/2 is off, so one connection can never run more than one CGI at a time" {
