@@ -74,8 +74,9 @@ static bool request_queued(void)
 /* Tells whether lighttpd gave up on the request in hand while it waited
  * in the socket's listen queue: its client left, or its read-timeout
  * (mode-fastcgi.conf) passed and the client got lighttpd's 504. lighttpd
- * then closed its end, and sends no half-close otherwise. Running such a
- * request would apply a deposit no client hears about. */
+ * then closed its end; it sends no half-close otherwise (fastcgi.server's
+ * "tcp-fin-propagate" would, and stays off). Running such a request would
+ * apply a deposit no client hears about. */
 static bool request_abandoned(const FCGX_Request *fcgi)
 {
 	struct pollfd peer = { .fd = fcgi->ipcFd, .events = POLLRDHUP };
