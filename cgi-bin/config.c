@@ -142,6 +142,9 @@ const char *config_load(struct config *config)
 	if (env_value("REDIS_ADDRESS") != NULL &&
 	    !address_list_parse(env_value("REDIS_ADDRESS"), &config->redis_addresses))
 		return "server misconfigured: REDIS_ADDRESS must be 1 to 4 numeric IPv4 or IPv6 addresses separated by commas (start-lighttpd sets it)";
+	config->run_dir = env_value("RUN_DIR");
+	if (config->run_dir != NULL && config->run_dir[0] != '/')
+		return "server misconfigured: RUN_DIR must be an absolute path";
 	if (env_long("REDIS_PORT", 1, 65535, &port) != 0)
 		return "server misconfigured: REDIS_PORT must be a port number from 1 to 65535";
 	if (env_long("REDIS_TIMEOUT_MS", 1, REDIS_TIMEOUT_MAX_MS, &timeout_ms) != 0)

@@ -15,6 +15,9 @@ struct config {
 	 * them once, so that no request needs DNS; none when it could not
 	 * resolve the name then */
 	struct address_list redis_addresses;
+	/* RUN_DIR, lighttpd's own directory, where a program keeps the
+	 * addresses a fresh lookup found (remember.c); NULL when unset */
+	const char *run_dir;
 	int redis_port;
 	/* REDIS_USER, the Redis ACL user; NULL: AUTH names none ("default") */
 	const char *redis_user;

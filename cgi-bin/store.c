@@ -13,6 +13,7 @@
 #include "deposit.h"
 #include "log.h"
 #include "refusal.h"
+#include "remember.h"
 #include "store.h"
 
 #define TOTAL_KEY "bitcoins"
@@ -20,9 +21,11 @@
 #define NUMBER_MAX 24
 #define IDEMPOTENCY_KEY_MAX 320
 
-/* Redis is reached at the addresses REDIS_HOST had when start-lighttpd
- * resolved it, or at REDIS_HOST itself when that is already numeric; with
- * neither, the list stays empty and the first connect resolves the name. */
+/* Redis is reached at REDIS_HOST itself when that is numeric; otherwise at
+ * the addresses an earlier program's fresh lookup found and kept in RUN_DIR
+ * (remember.c), newer than start-lighttpd's; else at those start-lighttpd
+ * resolved. With none, the list stays empty and the first connect
+ * resolves the name. */
 void store_init(struct store *store, const struct config *config)
 {
 	store->config = config;
@@ -31,9 +34,13 @@ void store_init(struct store *store, const struct config *config)
 	store->quiet_until.tv_sec = 0;
 	store->quiet_until.tv_nsec = 0;
 	store->queued = false;
-	store->addresses = config->redis_addresses;
-	if (store->addresses.count == 0 && address_is_numeric(config->redis_host))
+	store->addresses.count = 0;
+	if (address_is_numeric(config->redis_host))
 		(void)address_list_parse(config->redis_host, &store->addresses);
+	else
+		remembered_read(config->run_dir, &store->addresses);
+	if (store->addresses.count == 0)
+		store->addresses = config->redis_addresses;
 }
 
 void store_set_queued(struct store *store, bool queued)
@@ -217,7 +224,8 @@ static bool store_connect_list(struct store *store, struct address_list *list,
 
 /* Connects to where REDIS_HOST points now: resolves it afresh (no longer
  * than the time left) and tries the addresses found, except those in tried,
- * which just failed. A FastCGI process keeps the new addresses. */
+ * which just failed. A FastCGI process keeps the new addresses, and RUN_DIR
+ * keeps them for the programs that start later. */
 static bool store_connect_resolved(struct store *store,
                                    const struct address_list *tried)
 {
@@ -234,6 +242,7 @@ static bool store_connect_resolved(struct store *store,
 	if (!store_connect_list(store, &fresh, tried, 0))
 		return false;
 	store->addresses = fresh;
+	remembered_write(store->config->run_dir, &store->addresses);
 	return true;
 }
 

@@ -166,6 +166,38 @@ assert_no_program_left_waiting() {
 	assert_equal "$HTTP_BODY" 5
 }
 
+@test "when DNS was down at start, the first request that resolves the name keeps its address in RUN_DIR, and later requests make no DNS query" {
+	local queries kept="$NS/backend/run/redis-address"
+	netns_dns_start "$NS" silent
+	netns_redis_start "$NS"
+	netns_backend_start "$NS"
+	grep -q "cannot resolve REDIS_HOST redis now" "$NS/backend/lighttpd.log" ||
+		fail "start-lighttpd resolved the name: $(cat "$NS/backend/lighttpd.log")"
+	netns_dns_start "$NS" answer "$NETNS_REDIS_FQDN=127.0.0.1"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=1"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(cat "$kept")" 127.0.0.1
+	assert_equal "$(stat -c %a "$kept")" 600
+	queries="$(netns_dns_queries "$NS")"
+	for _ in 1 2 3 4; do
+		netns_http "$NS" POST "/v1/bitcoins?bitcoins=1"
+		assert_equal "$HTTP_STATUS" 204
+	done
+	assert_equal "$(netns_dns_queries "$NS")" "$queries"
+	# A kept file anyone else may have written is not trusted: a CGI then
+	# resolves the name again, and replaces the file with a private one (a
+	# FastCGI process keeps what it found, and reads no file again).
+	echo 127.0.0.3 >"$kept"
+	chmod 644 "$kept"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=1"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(netns_redis_cli "$NS" 127.0.0.1 get bitcoins)" 6
+	[[ "$BACKEND_MODE" == cgi ]] || return 0
+	((queries < $(netns_dns_queries "$NS"))) || fail "the file was trusted"
+	assert_equal "$(cat "$kept")" 127.0.0.1
+	assert_equal "$(stat -c %a "$kept")" 600
+}
+
 @test "with REDIS_TIMEOUT_MS at its largest, the fallback to a resolver that never answers still ends in the program's own 503" {
 	netns_dns_start "$NS" answer "$NETNS_REDIS_FQDN=127.0.0.1"
 	netns_redis_start "$NS"
