@@ -14,7 +14,6 @@
 
 #include "remember.h"
 
-#define REMEMBERED_FILE "redis-address"
 #define PATH_TEXT_MAX 4096
 
 /* Tells whether the open file is one only this user can have written: a

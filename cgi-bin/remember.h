@@ -5,6 +5,9 @@
 
 #include "resolve.h"
 
+/* The file in RUN_DIR that keeps them. */
+#define REMEMBERED_FILE "redis-address"
+
 /* Reads the addresses kept in run_dir into list; leaves list empty when
  * there are none, or the file is not a private file of this user holding
  * numeric addresses (anything else is ignored, never trusted). */

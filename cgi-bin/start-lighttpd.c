@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "remember.h"
 #include "resolve.h"
 
 #define PROGRAM "start-lighttpd"
@@ -91,12 +92,13 @@ static void default_directories(void)
 }
 
 /* Makes a new RUN_DIR unless one is given, and creates it and its empty
- * document root: lighttpd keeps uploads and FastCGI sockets there. */
+ * document root: lighttpd keeps uploads and FastCGI sockets there, and the
+ * programs the addresses of REDIS_HOST they found (remember.c). */
 static void make_run_dir(struct launch *launch)
 {
 	static char made[PATH_MAX];
 	const char *tmp = getenv("TMPDIR");
-	char empty[PATH_MAX];
+	char path[PATH_MAX];
 
 	if (launch->run_dir == NULL || launch->run_dir[0] == '\0') {
 		snprintf(made, sizeof(made), "%s/moneybank.XXXXXX",
@@ -108,9 +110,13 @@ static void make_run_dir(struct launch *launch)
 	}
 	if (mkdir(launch->run_dir, 0700) != 0 && errno != EEXIST)
 		die("cannot make RUN_DIR %s: %s\n", launch->run_dir, strerror(errno));
-	snprintf(empty, sizeof(empty), "%s/empty", launch->run_dir);
-	if (mkdir(empty, 0700) != 0 && errno != EEXIST)
-		die("cannot make %s: %s\n", empty, strerror(errno));
+	snprintf(path, sizeof(path), "%s/empty", launch->run_dir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		die("cannot make %s: %s\n", path, strerror(errno));
+	/* Addresses a program kept before a restart are older than ours; one
+	 * that cannot be removed is not ours, and the programs ignore it. */
+	snprintf(path, sizeof(path), "%s/" REMEMBERED_FILE, launch->run_dir);
+	(void)unlink(path);
 }
 
 /* Fails unless the file is there and executable. */
@@ -224,11 +230,11 @@ static void check_settings(struct launch *launch, struct config *config)
 	if (errno != 0 || *end != '\0' || port[0] < '0' || port[0] > '9' ||
 	    number < 1 || number > 65535)
 		die("PORT must be a port number from 1 to 65535, not '%s'\n", port);
-	if (problem != NULL)
-		die("bad configuration: %s\n", problem);
 	require_absolute("APP_DIR", launch->app_dir);
 	require_absolute("CONF_DIR", launch->conf_dir);
 	require_absolute("RUN_DIR", launch->run_dir);
+	if (problem != NULL)
+		die("bad configuration: %s\n", problem);
 	require_program(launch->app_dir, "bitcoins.cgi");
 	require_program(launch->app_dir, "healthz.cgi");
 	snprintf(launch->conf_file, sizeof(launch->conf_file), "%s/lighttpd.conf",
