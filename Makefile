@@ -17,7 +17,7 @@ LINK ?= -static-pie
 LDFLAGS = $(LINK) -Wl,-z,relro,-z,now $(SANITIZE)
 LDLIBS = $(if $(LINK),-lhiredis -lfcgi,-Wl,-Bstatic -lhiredis -lfcgi -Wl,-Bdynamic)
 
-SHARED = accept amount cgi config deposit log outcome refusal resolve serve store
+SHARED = accept amount cgi config deposit log outcome refusal remember resolve serve store
 PROGRAMS = bitcoins healthz
 # Starts lighttpd with its settings checked (cgi-bin/start-lighttpd.c); it
 # needs no shell, so that an image can do without one.

@@ -138,10 +138,13 @@ const char *config_load(struct config *config)
 		config->redis_host = DEFAULT_REDIS_HOST;
 	if (strlen(config->redis_host) > HOST_NAME_MAX_LENGTH)
 		return "server misconfigured: REDIS_HOST must be a host name or address of at most 253 characters";
-	config->redis_address = env_value("REDIS_ADDRESS");
-	if (config->redis_address != NULL &&
-	    !address_is_numeric(config->redis_address))
-		return "server misconfigured: REDIS_ADDRESS must be a numeric IPv4 or IPv6 address (start-lighttpd sets it)";
+	config->redis_addresses.count = 0;
+	if (env_value("REDIS_ADDRESS") != NULL &&
+	    !address_list_parse(env_value("REDIS_ADDRESS"), &config->redis_addresses))
+		return "server misconfigured: REDIS_ADDRESS must be 1 to 4 numeric IPv4 or IPv6 addresses separated by commas (start-lighttpd sets it)";
+	config->run_dir = env_value("RUN_DIR");
+	if (config->run_dir != NULL && config->run_dir[0] != '/')
+		return "server misconfigured: RUN_DIR must be an absolute path";
 	if (env_long("REDIS_PORT", 1, 65535, &port) != 0)
 		return "server misconfigured: REDIS_PORT must be a port number from 1 to 65535";
 	if (env_long("REDIS_TIMEOUT_MS", 1, REDIS_TIMEOUT_MAX_MS, &timeout_ms) != 0)

@@ -4,14 +4,20 @@
 
 #include <sys/time.h>
 
+#include "resolve.h"
+
 /* The longest Redis password read from REDIS_PASSWORD_FILE. */
 #define REDIS_PASSWORD_MAX 512
 
 struct config {
 	const char *redis_host;
-	/* REDIS_HOST as resolved once by start-lighttpd, so that no request
-	 * needs DNS; NULL when it could not be resolved then */
-	const char *redis_address;
+	/* REDIS_ADDRESS: REDIS_HOST's addresses as start-lighttpd resolved
+	 * them once, so that no request needs DNS; none when it could not
+	 * resolve the name then */
+	struct address_list redis_addresses;
+	/* RUN_DIR, lighttpd's own directory, where a program keeps the
+	 * addresses a fresh lookup found (remember.c); NULL when unset */
+	const char *run_dir;
 	int redis_port;
 	/* REDIS_USER, the Redis ACL user; NULL: AUTH names none ("default") */
 	const char *redis_user;

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,10 +30,64 @@ bool address_is_numeric(const char *text)
 	       inet_pton(AF_INET6, text, bytes) == 1;
 }
 
-/* Writes the numeric form of a socket address into address. */
-static const char *address_text(const struct addrinfo *found,
-                                char address[ADDRESS_TEXT_MAX])
+bool address_list_parse(const char *text, struct address_list *list)
 {
+	const char *part = text;
+	size_t length;
+
+	list->count = 0;
+	for (;;) {
+		length = strcspn(part, ",");
+		if (list->count == ADDRESSES_MAX || length >= ADDRESS_TEXT_MAX)
+			return false;
+		memcpy(list->address[list->count], part, length);
+		list->address[list->count][length] = '\0';
+		if (!address_is_numeric(list->address[list->count++]))
+			return false;
+		if (part[length] == '\0')
+			return true;
+		part += length + 1;
+	}
+}
+
+void address_list_format(const struct address_list *list,
+                         char text[ADDRESS_LIST_TEXT_MAX])
+{
+	size_t i, used = 0;
+
+	text[0] = '\0';
+	for (i = 0; i < list->count; i++)
+		used += (size_t)snprintf(text + used, ADDRESS_LIST_TEXT_MAX - used,
+		                         "%s%s", i > 0 ? "," : "",
+		                         list->address[i]);
+}
+
+bool address_list_has(const struct address_list *list, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < list->count; i++)
+		if (strcmp(list->address[i], address) == 0)
+			return true;
+	return false;
+}
+
+void address_list_prefer(struct address_list *list, size_t index)
+{
+	char chosen[ADDRESS_TEXT_MAX];
+
+	memcpy(chosen, list->address[index], sizeof(chosen));
+	memmove(list->address[1], list->address[0],
+	        index * sizeof(list->address[0]));
+	memcpy(list->address[0], chosen, sizeof(chosen));
+}
+
+/* Adds the numeric form of a socket address to list, unless it is there
+ * already, the list is full, or it is neither IPv4 nor IPv6. */
+static void address_list_add(struct address_list *list,
+                             const struct addrinfo *found)
+{
+	char text[ADDRESS_TEXT_MAX];
 	const void *bytes;
 
 	if (found->ai_family == AF_INET)
@@ -40,10 +95,22 @@ static const char *address_text(const struct addrinfo *found,
 	else if (found->ai_family == AF_INET6)
 		bytes = &((const struct sockaddr_in6 *)found->ai_addr)->sin6_addr;
 	else
-		return "the name has no IPv4 or IPv6 address";
-	if (inet_ntop(found->ai_family, bytes, address, ADDRESS_TEXT_MAX) == NULL)
-		return "the address cannot be written as text";
-	return NULL;
+		return;
+	if (list->count == ADDRESSES_MAX ||
+	    inet_ntop(found->ai_family, bytes, text, sizeof(text)) == NULL ||
+	    address_list_has(list, text))
+		return;
+	memcpy(list->address[list->count++], text, sizeof(text));
+}
+
+/* Fills list with the addresses of a lookup's result. */
+static const char *address_list_fill(struct address_list *list,
+                                     const struct addrinfo *found)
+{
+	list->count = 0;
+	for (; found != NULL; found = found->ai_next)
+		address_list_add(list, found);
+	return list->count > 0 ? NULL : "the name has no IPv4 or IPv6 address";
 }
 
 /* Frees the result of the previous lookup, once it has finished. Returns
@@ -109,7 +176,7 @@ static void lookup_wait(struct timeval timeout)
 }
 
 const char *resolve_name(const char *name, struct timeval timeout,
-                         char address[ADDRESS_TEXT_MAX])
+                         struct address_list *list)
 {
 	const char *failure;
 	int outcome;
@@ -128,7 +195,7 @@ const char *resolve_name(const char *name, struct timeval timeout,
 	if (outcome != 0)
 		failure = gai_strerror(outcome);
 	else
-		failure = address_text(lookup.ar_result, address);
+		failure = address_list_fill(list, lookup.ar_result);
 	(void)lookup_release();
 	return failure;
 }

@@ -3,7 +3,7 @@
  * or a FastCGI responder (lighttpd starts it on a listening socket; it
  * answers request after request and keeps its Redis connection between
  * them). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -73,6 +73,20 @@ static bool request_queued(void)
 	return poll(&listener, 1, 0) > 0;
 }
 
+/* Tells whether lighttpd gave up on the request in hand while it waited
+ * in the socket's listen queue: its client left, or its read-timeout
+ * (mode-fastcgi.conf) passed and the client got lighttpd's 504. lighttpd
+ * then closed its end; it sends no half-close otherwise (fastcgi.server's
+ * "tcp-fin-propagate" would, and stays off). Running such a request would
+ * apply a deposit no client hears about. */
+static bool request_abandoned(const FCGX_Request *fcgi)
+{
+	struct pollfd peer = { .fd = fcgi->ipcFd, .events = POLLRDHUP };
+
+	return poll(&peer, 1, 0) > 0 &&
+	       (peer.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 /* Answers FastCGI requests until lighttpd stops us. Each request's log
  * lines go to its error stream, which libfcgi sends with the response. */
 static void answer_requests(struct server *server, FCGX_Request *fcgi)
@@ -80,9 +94,14 @@ static void answer_requests(struct server *server, FCGX_Request *fcgi)
 	bool queued = false;
 
 	while (FCGX_Accept_r(fcgi) >= 0) {
-		log_use_stream(fcgi->err);
 		store_set_queued(&server->store, queued);
-		answer(server, fcgi->envp, fcgi->out);
+		if (request_abandoned(fcgi)) {
+			/* to stderr: lighttpd no longer reads this request's */
+			log_line("lighttpd gave up on this request before it ran (its client left, or it waited past fastcgi.server's read-timeout); nothing was done");
+		} else {
+			log_use_stream(fcgi->err);
+			answer(server, fcgi->envp, fcgi->out);
+		}
 		release_early(fcgi);
 		log_use_stream(NULL);
 		queued = request_queued();

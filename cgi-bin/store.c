@@ -13,6 +13,7 @@
 #include "deposit.h"
 #include "log.h"
 #include "refusal.h"
+#include "remember.h"
 #include "store.h"
 
 #define TOTAL_KEY "bitcoins"
@@ -20,23 +21,26 @@
 #define NUMBER_MAX 24
 #define IDEMPOTENCY_KEY_MAX 320
 
-/* Redis is reached at the address REDIS_HOST had when start-lighttpd
- * resolved it, or at REDIS_HOST itself when that is already numeric; with
- * neither, address stays empty and the first connect resolves the name. */
+/* Redis is reached at REDIS_HOST itself when that is numeric; otherwise at
+ * the addresses an earlier program's fresh lookup found and kept in RUN_DIR
+ * (remember.c), newer than start-lighttpd's; else at those start-lighttpd
+ * resolved. With none, the list stays empty and the first connect
+ * resolves the name. */
 void store_init(struct store *store, const struct config *config)
 {
-	const char *known = config->redis_address;
-
-	if (known == NULL && address_is_numeric(config->redis_host))
-		known = config->redis_host;
 	store->config = config;
 	store->redis = NULL;
 	store->authenticated = false;
 	store->quiet_until.tv_sec = 0;
 	store->quiet_until.tv_nsec = 0;
 	store->queued = false;
-	snprintf(store->address, sizeof(store->address), "%s",
-	         known != NULL ? known : "");
+	store->addresses.count = 0;
+	if (address_is_numeric(config->redis_host))
+		(void)address_list_parse(config->redis_host, &store->addresses);
+	else
+		remembered_read(config->run_dir, &store->addresses);
+	if (store->addresses.count == 0)
+		store->addresses = config->redis_addresses;
 }
 
 void store_set_queued(struct store *store, bool queued)
@@ -155,6 +159,22 @@ static struct timeval store_time_left(const struct store *store)
 	return left;
 }
 
+/* Returns the share of the time left for one of tries tries still to
+ * come: each address gets its turn, even when an earlier one drops packets
+ * rather than refuse. */
+static struct timeval store_share_left(const struct store *store, size_t tries)
+{
+	struct timeval left = store_time_left(store);
+	long long share_us = ((long long)left.tv_sec * 1000000 + left.tv_usec) /
+	                     (long long)tries;
+
+	if (share_us < 1000)
+		share_us = 1000;
+	left.tv_sec = (time_t)(share_us / 1000000);
+	left.tv_usec = (suseconds_t)(share_us % 1000000);
+	return left;
+}
+
 /* Connects to the numeric address within timeout. Returns false, with the
  * reason logged, when Redis cannot be reached there. */
 static bool store_connect_to(struct store *store, const char *address,
@@ -179,52 +199,69 @@ static bool store_connect_to(struct store *store, const char *address,
 	return store->redis != NULL;
 }
 
-/* Connects to where REDIS_HOST points now: resolves it afresh (no longer
- * than the time left) and connects there, unless that is the address that
- * just failed. A FastCGI process keeps the new address for later connects. */
-static bool store_connect_resolved(struct store *store, bool address_failed)
+/* Connects to the first of list's addresses that answers, skipping those
+ * in tried, each in its share of the time left (reserve more tries come
+ * after these). A FastCGI process then tries that address first. */
+static bool store_connect_list(struct store *store, struct address_list *list,
+                               const struct address_list *tried,
+                               size_t reserve)
 {
-	char fresh[ADDRESS_TEXT_MAX];
+	size_t i, untried = 0;
+
+	for (i = 0; i < list->count; i++)
+		untried += !address_list_has(tried, list->address[i]);
+	for (i = 0; i < list->count; i++) {
+		if (address_list_has(tried, list->address[i]))
+			continue;
+		if (store_connect_to(store, list->address[i],
+		                     store_share_left(store, untried-- + reserve))) {
+			address_list_prefer(list, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Connects to where REDIS_HOST points now: resolves it afresh (no longer
+ * than the time left) and tries the addresses found, except those in tried,
+ * which just failed. A FastCGI process keeps the new addresses, and RUN_DIR
+ * keeps them for the programs that start later. */
+static bool store_connect_resolved(struct store *store,
+                                   const struct address_list *tried)
+{
+	struct address_list fresh;
 	const char *failure;
 
 	failure = resolve_name(store->config->redis_host,
-	                       store_time_left(store), fresh);
+	                       store_time_left(store), &fresh);
 	if (failure != NULL) {
 		log_line("redis %s: cannot resolve it: %s",
 		         store->config->redis_host, failure);
 		return false;
 	}
-	if (address_failed && strcmp(fresh, store->address) == 0)
+	if (!store_connect_list(store, &fresh, tried, 0))
 		return false;
-	if (!store_connect_to(store, fresh, store_time_left(store)))
-		return false;
-	memcpy(store->address, fresh, sizeof(store->address));
+	store->addresses = fresh;
+	remembered_write(store->config->run_dir, &store->addresses);
 	return true;
 }
 
-/* Opens a connection: to the address REDIS_HOST had at start, with no DNS
- * query, and only when that fails to a fresh resolution of the name. While
- * a fallback is possible, the address gets half the time: a Service that
- * was recreated has a new ClusterIP, and the old one may drop packets
- * rather than refuse, so the resolution still gets its turn. */
+/* Opens a connection: to the addresses REDIS_HOST had at start, in turn,
+ * with no DNS query, and only when they all fail to a fresh resolution of
+ * the name. While a fallback is possible, it counts as one more try in the
+ * sharing of the time: a Service that was recreated has a new ClusterIP,
+ * and the old one may drop packets rather than refuse, so the resolution
+ * still gets its turn. */
 static bool store_open(struct store *store)
 {
-	const struct config *config = store->config;
-	bool can_resolve = !address_is_numeric(config->redis_host);
-	struct timeval first_try = store_time_left(store);
-	long long half_us;
+	const struct address_list none = { .count = 0 };
+	bool can_resolve = !address_is_numeric(store->config->redis_host);
 
-	if (store->address[0] == '\0')
-		return store_connect_resolved(store, false);
-	if (can_resolve) {
-		half_us = ((long long)first_try.tv_sec * 1000000 +
-		           first_try.tv_usec) / 2;
-		first_try.tv_sec = (time_t)(half_us / 1000000);
-		first_try.tv_usec = (suseconds_t)(half_us % 1000000);
-	}
-	if (store_connect_to(store, store->address, first_try))
+	if (store->addresses.count == 0)
+		return store_connect_resolved(store, &none);
+	if (store_connect_list(store, &store->addresses, &none, can_resolve))
 		return true;
-	return can_resolve && store_connect_resolved(store, true);
+	return can_resolve && store_connect_resolved(store, &store->addresses);
 }
 
 /* Opens the connection if there is none, or if the kept one was closed by

@@ -44,7 +44,7 @@ struct store {
 	const struct config *config;
 	redisContext *redis;
 	bool authenticated;
-	char address[ADDRESS_TEXT_MAX]; /* where REDIS_HOST is; "" unknown */
+	struct address_list addresses;  /* where REDIS_HOST is; none: unknown */
 	struct timespec deadline;       /* when the current operation gives up */
 	struct timespec quiet_until;    /* after a failure: no new try before */
 	bool queued;                    /* the request in hand waited in line */

@@ -287,7 +287,7 @@ teardown_file() {
 @test "2000 concurrent POSTs from 16 clients end with the exact total" {
 	local before acknowledged
 	before="$(total)"
-	# 16 clients, each sending 125 POSTs of 1 over one keep-alive connection.
+	# 16 clients, each sending 125 POSTs of 1 from one curl.
 	acknowledged="$(post_many "$BASE_URL/v1/bitcoins?bitcoins=1" 125 16 | grep -c '^204$')"
 	assert_equal "$acknowledged" 2000
 	assert_equal "$(total)" "$((before + 2000))"

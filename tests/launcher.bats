@@ -34,15 +34,18 @@ teardown() {
 	run curl -sS -d '' "http://127.0.0.1:$PORT/v1/bitcoins?bitcoins=2"
 	assert_success
 	assert_equal "$(redis_cmd "$BATS_TEST_TMPDIR/redis" get bitcoins)" 2
-	# Every program started: the launcher, lighttpd, then the CGIs lighttpd
-	# ran; no shell. The launcher became lighttpd (the same process), so
-	# signals such as SIGINT, the graceful stop, reach lighttpd itself.
-	run awk -F'"' '/execve\(/ { print $2 }' "$log"
-	assert_line --index 0 "$LAUNCHER"
-	assert_line --index 1 /usr/sbin/lighttpd
-	refute_output --regexp '(^|/)(sh|bash|dash|env)$'
+	# Every program started, with its first argument: the launcher; its
+	# checks, lighttpd -v and lighttpd -tt; lighttpd itself, then the CGIs
+	# lighttpd ran; no shell. The launcher became lighttpd (the same
+	# process), so signals such as SIGINT, the graceful stop, reach lighttpd.
+	run awk -F'"' '/execve\(/ { print $2 " " $6 }' "$log"
+	assert_line --index 0 "$LAUNCHER "
+	assert_line --index 1 "/usr/sbin/lighttpd -v"
+	assert_line --index 2 "/usr/sbin/lighttpd -tt"
+	assert_line --index 3 "/usr/sbin/lighttpd -D"
+	refute_output --regexp '(^|/)(sh|bash|dash|env) '
 	run awk '/execve\(/ { print $1 }' "$log"
-	assert_equal "${lines[0]}" "${lines[1]}"
+	assert_equal "${lines[0]}" "${lines[3]}"
 	# RUN_DIR was made in TMPDIR; APP_DIR and CONF_DIR came from where it is.
 	run bash -c "ls -d '$BATS_TEST_TMPDIR/tmp'/moneybank.*/empty"
 	assert_success
@@ -60,7 +63,8 @@ teardown() {
 assert_refused() {
 	local message="$1"
 	shift
-	run env PORT="$PORT" RUN_DIR="$BATS_TEST_TMPDIR/run" REDIS_HOST=127.0.0.1 \
+	# A launcher that serves instead of refusing is stopped after 10 s.
+	run timeout 10 env PORT="$PORT" RUN_DIR="$BATS_TEST_TMPDIR/run" REDIS_HOST=127.0.0.1 \
 		REDIS_PORT="$(cat "$BATS_TEST_TMPDIR/redis/port")" "$@" "$LAUNCHER"
 	assert_failure
 	assert_output --regexp "^start-lighttpd: .*$message"
@@ -86,4 +90,18 @@ assert_refused() {
 	assert_refused "cannot read $BATS_TEST_TMPDIR/lighttpd.conf" CONF_DIR="$BATS_TEST_TMPDIR"
 	assert_refused "cannot run lighttpd at /nonexistent/lighttpd" LIGHTTPD_PATH=/nonexistent/lighttpd
 	assert_refused "cannot make RUN_DIR $BATS_TEST_TMPDIR/none/run" RUN_DIR="$BATS_TEST_TMPDIR/none/run"
+}
+
+@test "start-lighttpd refuses relative directories, a LIGHTTPD_PATH that is not lighttpd, and a config lighttpd rejects, says why, and starts nothing" {
+	assert_refused "APP_DIR must be an absolute path, not 'build'" APP_DIR=build
+	assert_refused "CONF_DIR must be an absolute path, not '.'" CONF_DIR=.
+	assert_refused "RUN_DIR must be an absolute path, not 'run'" RUN_DIR=run
+	assert_refused "LIGHTTPD_PATH /bin/true is not lighttpd" LIGHTTPD_PATH=/bin/true
+	# lighttpd.conf with one value lighttpd rejects; its reason is shown.
+	mkdir -p "$BATS_TEST_TMPDIR/conf"
+	ln -s "$REPO_DIR/cgi-bin" "$BATS_TEST_TMPDIR/conf/cgi-bin"
+	sed 's/^server\.max-connections = .*/server.max-connections = "many"/' "$REPO_DIR/lighttpd.conf" \
+		>"$BATS_TEST_TMPDIR/conf/lighttpd.conf"
+	assert_refused "lighttpd refuses $BATS_TEST_TMPDIR/conf/lighttpd.conf:.*server\.max-connections" \
+		CONF_DIR="$BATS_TEST_TMPDIR/conf"
 }

@@ -9,6 +9,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 load lib/common
 load lib/api
+load lib/redis-states
 
 readonly FLOOD_CONNECTIONS=1500
 
@@ -146,6 +147,104 @@ flood_deposits() {
 	((created > 0)) || fail "no deposit succeeded once Redis answered again: $healthy"
 	((after - before >= created && after - before <= created + unknown)) ||
 		fail "the total grew by $((after - before)); $created deposits were acknowledged, $unknown unknown"
+}
+
+# Runs tests/lib/keepalive.js with arguments $1 (clients), $2 (busy or idle),
+# $3 (seconds), its requests deposits of 1, while /livez is probed with the
+# liveness probe's timeout, and writes its report to file $4 and the
+# probes' to file $4.probes; fails unless every client got an answer and
+# every request an HTTP answer.
+keepalive_clients() {
+	local timeout report
+	timeout="$(deployment_value 'c.livenessProbe.timeoutSeconds || 1')"
+	probe_livez "$timeout" "$BATS_TEST_TMPDIR/stop" >"$4.probes" 3>&- &
+	report="$(node "$REPO_DIR/tests/lib/keepalive.js" 127.0.0.1 "${BASE_URL##*:}" "$1" "$2" \
+		POST "/v1/bitcoins?bitcoins=1" "$3" 60000)"
+	touch "$BATS_TEST_TMPDIR/stop"
+	wait
+	echo "# $report; slowest /livez: $(sort -k2 -n "$4.probes" | tail -1) of $(wc -l <"$4.probes")" >&3
+	(($(wc -l <"$4.probes") >= 5)) || fail "too few probes: $(cat "$4.probes")"
+	[[ "$(node -e 'console.log(JSON.parse(process.argv[1]).unanswered)' "$report")" == 0 ]] ||
+		fail "clients never answered: $report"
+	node -e 'const o = JSON.parse(process.argv[1]).outcomes;
+		process.exit(Object.keys(o).every((k) => /^\d{3}$/.test(k)) ? 0 : 1)' "$report" ||
+		fail "requests without an HTTP answer: $report"
+	echo "$report" >"$4"
+}
+
+# With 1,500 clients always waiting, a probe waits behind up to 1,500 - 384
+# connections in the listen backlog: about 1 s at the 1,000 answers a second
+# of two idle cores, over 4 s on a machine busy with other work. kubelet
+# restarts the backend only after failureThreshold probes in a row failed,
+# periodSeconds apart; starved, every probe fails.
+@test "1,500 clients that keep their connections alive do not starve /livez or each other, and every deposit is counted" {
+	local timeout longest limit before report created unknown after
+	timeout="$(deployment_value 'c.livenessProbe.timeoutSeconds || 1')"
+	limit="$(deployment_value 'c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds')"
+	before="$(total)"
+	keepalive_clients "$FLOOD_CONNECTIONS" busy 8 "$BATS_TEST_TMPDIR/report"
+	report="$(cat "$BATS_TEST_TMPDIR/report")"
+	after="$(total)"
+	# The longest stretch of seconds in which every probe failed.
+	longest="$(awk -v t="$timeout" '!($1 == 200 && $2 < t) { run += $2 + 0.2; if (run > longest) longest = run; next }
+		{ run = 0 } END { printf "%d", longest }' "$BATS_TEST_TMPDIR/report.probes")"
+	((longest < limit)) || fail "every probe of /livez failed for $longest s: kubelet restarts after $limit s"
+	created="$(outcome_count "$report" 204)"
+	unknown="$(outcome_count "$report" 504)"
+	((created > 0)) || fail "no deposit succeeded: $report"
+	# A 504's outcome is unknown (a CGI starved of CPU saw no reply in time).
+	((after - before >= created && after - before <= created + unknown)) ||
+		fail "the total grew by $((after - before)); $created deposits were acknowledged, $unknown unknown"
+}
+
+@test "400 clients that keep an idle connection open after one deposit do not starve /livez" {
+	local timeout probes ok before after
+	timeout="$(deployment_value 'c.livenessProbe.timeoutSeconds || 1')"
+	before="$(total)"
+	keepalive_clients 400 idle 12 "$BATS_TEST_TMPDIR/report"
+	after="$(total)"
+	probes="$(wc -l <"$BATS_TEST_TMPDIR/report.probes")"
+	ok="$(awk -v t="$timeout" '$1 == 200 && $2 < t' "$BATS_TEST_TMPDIR/report.probes" | wc -l)"
+	assert_equal "$ok" "$probes"
+	assert_equal "$((after - before))" "$(outcome_count "$(cat "$BATS_TEST_TMPDIR/report")" 204)"
+}
+
+# As cgi.limits' read-timeout in CGI mode (mode-cgi.conf): the longest a
+# request may go without an answer before lighttpd gives it a 504.
+read_timeout() {
+	sed -n 's/^cgi\.limits = ("read-timeout" => \([0-9]*\),.*/\1/p' "$REPO_DIR/cgi-bin/mode-cgi.conf"
+}
+
+@test "a request that waits past the read-timeout gets a 504 within about it, and a deposit that waited so is never applied" {
+	local limit before report seconds created unknown after backend abandoned
+	limit="$(read_timeout)"
+	[[ "$limit" =~ ^[0-9]+$ ]] || fail "no read-timeout in mode-cgi.conf"
+	# Redis answers every deposit after a 1.5 s fsync, within the largest
+	# REDIS_TIMEOUT_MS: a FastCGI process carries one deposit per fsync, so
+	# 60 deposits at once queue for about 11 s in front of 8 processes.
+	backend="$BATS_FILE_TMPDIR/slow-backend"
+	REDIS_TIMEOUT_MS=4000 backend_start "$backend" "$(cat "$STATE/redis/port")"
+	before="$(total)"
+	fsync_delay_start "$STATE/redis" 1.5
+	report="$(node "$REPO_DIR/tests/lib/flood.js" 127.0.0.1 "$(cat "$backend/port")" 60 POST "/v1/bitcoins?bitcoins=1" 60000)"
+	fsync_delay_stop "$STATE/redis"
+	echo "# $report" >&3
+	seconds="$(node -e 'console.log(Math.ceil(JSON.parse(process.argv[1]).seconds))' "$report")"
+	after="$(total)"
+	# lighttpd checks its timeouts once a second; 2 s more for a busy machine.
+	((seconds <= limit + 3)) || fail "the last answer came after $seconds s: $report"
+	created="$(outcome_count "$report" 204)"
+	unknown="$(outcome_count "$report" 504)"
+	(($(outcome_count "$report" 204) + unknown + $(outcome_count "$report" 503) == 60)) ||
+		fail "connections without an HTTP answer: $report"
+	((after - before >= created && after - before <= created + unknown)) ||
+		fail "the total grew by $((after - before)); $created deposits were acknowledged, $unknown unknown"
+	if [[ "$BACKEND_MODE" == fastcgi ]]; then
+		abandoned="$(grep -c "lighttpd gave up on this request before it ran" "$backend/lighttpd.log" || true)"
+		echo "# $abandoned deposits not run: lighttpd had given up on them" >&3
+		((abandoned > 0 && after - before <= created + unknown - abandoned)) ||
+			fail "$abandoned deposits were skipped; the total grew by $((after - before)), $created acknowledged"
+	fi
 }
 
 @test "HTTP/2 is off, so one connection can never run more than one CGI at a time" {

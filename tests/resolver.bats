@@ -3,8 +3,9 @@
 # and three search domains, and a DNS server the test controls (answering, or
 # reading every query and never answering), all in a mount and network
 # namespace the test makes (lib/netns.bash). start-lighttpd resolves the name
-# once; the programs connect to that address with no DNS query, and resolve
-# the name again only when the address fails, never for longer than
+# once, into every address it has; the programs try those in turn with no
+# DNS query, and resolve the name again only when they all fail, never for
+# longer than
 # REDIS_TIMEOUT_MS. BACKEND_MODE and APP_DIR pick the mode and the build.
 
 bats_load_library bats-support
@@ -129,6 +130,77 @@ assert_no_program_left_waiting() {
 	assert_equal "$HTTP_BODY" 12
 	grep -q "redis redis at 127.0.0.1:$NETNS_REDIS_PORT: Connection refused" "$NS/backend/lighttpd.log" ||
 		fail "the log does not name the address that failed: $(tail -5 "$NS/backend/lighttpd.log")"
+}
+
+@test "REDIS_HOST=localhost with ::1 listed first and Redis on 127.0.0.1 only: start-lighttpd passes both addresses, and deposits count" {
+	netns_hosts "$NS" "::1 localhost ip6-localhost" "127.0.0.1 localhost"
+	netns_dns_start "$NS" answer
+	netns_redis_start "$NS" 127.0.0.1
+	netns_backend_start "$NS" localhost
+	grep -q "at ::1,127.0.0.1)" "$NS/backend/lighttpd.log" ||
+		fail "start-lighttpd did not pass every address: $(cat "$NS/backend/lighttpd.log")"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=5"
+	assert_equal "$HTTP_STATUS" 204
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=2"
+	assert_equal "$HTTP_STATUS" 204
+	netns_http "$NS" GET /healthz
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$(netns_redis_cli "$NS" 127.0.0.1 get bitcoins)" 7
+	assert_equal "$(netns_dns_queries "$NS")" 0
+}
+
+@test "when the name resolved only later, the programs try every address it has, within REDIS_TIMEOUT_MS, and deposits count" {
+	netns_hosts "$NS" "127.0.0.1 localhost"
+	netns_dns_start "$NS" silent
+	netns_redis_start "$NS" 127.0.0.1
+	netns_backend_start "$NS"
+	grep -q "cannot resolve REDIS_HOST redis now" "$NS/backend/lighttpd.log" ||
+		fail "start-lighttpd resolved the name: $(cat "$NS/backend/lighttpd.log")"
+	# The name appears, ::1 first (Redis does not listen there).
+	netns_hosts "$NS" "127.0.0.1 localhost" "::1 redis" "127.0.0.1 redis"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=5"
+	assert_equal "$HTTP_STATUS" 204
+	assert_within_timeout
+	netns_http "$NS" GET /v1/bitcoins
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$HTTP_BODY" 5
+}
+
+@test "when DNS was down at start, the first request that resolves the name keeps its address in RUN_DIR, and later requests make no DNS query" {
+	local queries kept="$NS/backend/run/redis-address"
+	netns_dns_start "$NS" silent
+	netns_redis_start "$NS"
+	netns_backend_start "$NS"
+	grep -q "cannot resolve REDIS_HOST redis now" "$NS/backend/lighttpd.log" ||
+		fail "start-lighttpd resolved the name: $(cat "$NS/backend/lighttpd.log")"
+	netns_dns_start "$NS" answer "$NETNS_REDIS_FQDN=127.0.0.1"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=1"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(cat "$kept")" 127.0.0.1
+	assert_equal "$(stat -c %a "$kept")" 600
+	queries="$(netns_dns_queries "$NS")"
+	for _ in 1 2 3 4; do
+		netns_http "$NS" POST "/v1/bitcoins?bitcoins=1"
+		assert_equal "$HTTP_STATUS" 204
+	done
+	assert_equal "$(netns_dns_queries "$NS")" "$queries"
+	# A kept file anyone else may have written is not trusted: a CGI then
+	# resolves the name again, and replaces the file with a private one (a
+	# FastCGI process keeps what it found, and reads no file again).
+	echo 127.0.0.3 >"$kept"
+	chmod 644 "$kept"
+	netns_http "$NS" POST "/v1/bitcoins?bitcoins=1"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(netns_redis_cli "$NS" 127.0.0.1 get bitcoins)" 6
+	if [[ "$BACKEND_MODE" == cgi ]]; then
+		((queries < $(netns_dns_queries "$NS"))) || fail "the file was trusted"
+		assert_equal "$(cat "$kept")" 127.0.0.1
+		assert_equal "$(stat -c %a "$kept")" 600
+	fi
+	# A restart resolves the name itself: what was kept before is dropped.
+	stop_pidfile "$NS/backend/pid" INT
+	netns_backend_start "$NS"
+	[[ ! -e "$kept" ]] || fail "the kept addresses outlived a restart: $(cat "$kept")"
 }
 
 @test "with REDIS_TIMEOUT_MS at its largest, the fallback to a resolver that never answers still ends in the program's own 503" {

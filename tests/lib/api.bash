@@ -45,7 +45,8 @@ header() {
 		tolower($1) == name { sub(/^[^:]*: /, ""); print; exit }' <<<"$HTTP_HEADERS"
 }
 
-# POSTs to $2 URLs $1 times each over one keep-alive connection per client,
+# POSTs to $2 URLs $1 times each from one curl per client (which reconnects
+# after each answer: the backend keeps no connection alive),
 # with $3 clients at once, and prints one status code per request.
 post_many() {
 	local url="$1" per_client="$2" clients="$3"

@@ -71,6 +71,16 @@ netns_dns_queries() {
 	wc -l <"$1/dns/queries.log"
 }
 
+# Makes the namespace's /etc/hosts hold the lines that follow (a bind mount
+# of DIR/hosts, replacing an earlier one), as a container's may.
+netns_hosts() {
+	local dir="$1"
+	shift
+	printf '%s\n' "$@" >"$dir/hosts"
+	netns_run "$dir" umount /etc/hosts 2>/dev/null || true
+	netns_run "$dir" mount --bind "$dir/hosts" /etc/hosts
+}
+
 # Runs redis-cli against the namespace's Redis at address $2.
 netns_redis_cli() {
 	local dir="$1" address="$2"

@@ -45,14 +45,15 @@ redis_add_records() {
 	}' | redis_cmd "$dir" --pipe
 }
 
-# Makes every fdatasync of the Redis in directory $1 last $2 more seconds,
+# Makes every fdatasync of the Redis in directory $1 last $2 more seconds
+# (a fraction allowed),
 # through strace's fault injection, until fsync_delay_stop. With
 # appendfsync always, Redis applies each write at once and replies only
 # after its fsync: the write counts, the answer comes late.
 fsync_delay_start() {
 	local dir="$1" seconds="$2"
 	strace -f -p "$(cat "$dir/pid")" -o /dev/null -e trace=fdatasync \
-		-e inject=fdatasync:delay_exit=$((seconds * 1000000)) \
+		-e inject=fdatasync:delay_exit="$(awk -v s="$seconds" 'BEGIN { printf "%d", s * 1000000 }')" \
 		2>"$dir/strace.log" 3>&- &
 	echo "$!" >"$dir/strace.pid"
 	wait_until 10 grep -q attached "$dir/strace.log"
