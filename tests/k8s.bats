@@ -102,7 +102,7 @@ teardown() {
 	require_render
 	[[ ! -s "$RENDER_DIR/render.err" ]] || fail "kubectl kustomize failed: $(cat "$RENDER_DIR/render.err")"
 	run bash -c "grep -h '^kind: ' '$RENDER_DIR/app.yaml' '$RENDER_DIR/namespace.yaml' | sort | tr '\n' ' '"
-	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: Service kind: StatefulSet "
+	assert_output "kind: ConfigMap kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: Service kind: StatefulSet "
 }
 
 @test "every rendered object and every generated Secret pass the Kubernetes schema" {
