@@ -65,6 +65,8 @@ kube_render() {
 	mkdir -p "$render"
 	kubectl kustomize "$REPO_DIR/k8s" >"$render/app.yaml"
 	: >"$render/namespace.yaml"
+	# The ingress controller's settings play no part in the pods.
+	: >"$render/controller-config.yaml"
 	{
 		SECRETS_DIR="$TARGET_DIR/secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --print
 		echo ---
