@@ -91,8 +91,9 @@ const char *refusal_remedy(enum store_status status)
 	case STORE_NO_PERMISSION:
 		return "the Redis user (REDIS_USER) may not run this; its ACL must allow FCALL with the keys bitcoins and idempotency:*, GET and INCRBY on bitcoins, and GET, SET and PTTL on idempotency:* (scripts/lib/gen-redis-secret.sh)";
 	case STORE_NO_FUNCTION:
-		return "Redis lacks the function library moneybank; load it with k8s/redis-load-functions.sh k8s/redis-functions.lua as a user allowed FUNCTION LOAD (admin: "
-		       "k8s/redis-load-functions.sh k8s/redis-functions.lua PASSWORD_FILE --user admin -h HOST -p PORT); under Kubernetes the Redis pod's readiness probe loads it";
+		return "Redis lacks the function library moneybank (k8s/redis-functions.lua) that deposits and /healthz call; "
+		       "under Kubernetes the Redis pod's readiness probe loads it within seconds; elsewhere load it as admin: "
+		       "k8s/redis-load-functions.sh k8s/redis-functions.lua ADMIN_PASSWORD_FILE --user admin -h HOST -p PORT";
 	case STORE_NOT_INTEGER:
 		return "the key bitcoins holds something other than an integer; as admin (" REDIS_ADMIN_CLI "), read it (GET bitcoins), then write the right total (SET bitcoins N)";
 	case STORE_WRONG_TYPE:

@@ -465,7 +465,7 @@ no_cgi_of() {
 	assert_deposits_refused "not set up to take this operation" 30 "2. no function library (FUNCTION FLUSH)"
 	http GET /healthz
 	assert_retry_later "not set up to take this operation" 30
-	grep -q "refused FCALL: ERR Function not found (Redis lacks the function library moneybank; load it with k8s/redis-load-functions.sh" \
+	grep -q "refused FCALL: ERR Function not found (Redis lacks the function library moneybank .*readiness probe loads it.*load it as admin: k8s/redis-load-functions.sh k8s/redis-functions.lua" \
 		"$STATE/backend/lighttpd.log" || fail "the log does not say what fixes it"
 	assert_unchanged "$before"
 	redis_load_functions "$REDIS" 2>/dev/null
