@@ -77,7 +77,10 @@ kube_render() {
 }
 
 # Succeeds when the Redis pod's own readiness probe command (from the played
-# pod spec) passes in it.
+# pod spec) passes in it. podman 4.3 runs no readiness probe itself (only
+# liveness, as a healthcheck: containers/podman#12417), so this is what
+# makes the played Redis hold the function library, as the probe does in a
+# cluster; target_start waits on it.
 kube_redis_ready() {
 	local -a probe
 	mapfile -t probe <"$TARGET_DIR/play/redis-readiness-probe"
