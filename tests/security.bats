@@ -95,6 +95,11 @@ assert_refused_to() {
 		fail "$user ran: $* -> $reply"
 }
 
+# Succeeds once the test Redis has no AOF rewrite scheduled or in progress.
+aof_rewritten() {
+	[[ "$(redis_cmd "$REDIS" info persistence | tr -d '\r' | grep -cxE 'aof_rewrite_(in_progress|scheduled):0')" == 2 ]]
+}
+
 # Prints the pids of the programs (bitcoins.cgi, healthz.cgi) lighttpd $1 runs.
 programs_of() {
 	pgrep -P "$1" -x 'bitcoins.cgi|healthz.cgi' || true
@@ -392,6 +397,24 @@ assert_no_secret_in() {
 	assert_equal "$(header Idempotent-Replayed)" true
 	run grep -c CRITICAL "$REDIS/redis.log"
 	assert_output 0
+}
+
+@test "Redis keeps the function library in its AOF: after an AOF rewrite and a restart nobody loads it again, and deposits go on" {
+	local before code
+	# The code alone: Redis may list the functions in another order.
+	code="$(redis_cmd "$REDIS" function list libraryname moneybank withcode | sed '1,/^library_code$/d')"
+	assert_equal "$code" "$(cat "$REPO_DIR/k8s/redis-functions.lua")"
+	redis_cmd "$REDIS" bgrewriteaof >/dev/null
+	wait_until 10 aof_rewritten || fail "the AOF rewrite did not end"
+	stop_pidfile "$REDIS/pid"
+	# redis_spawn, not redis_start, which would load the library.
+	redis_spawn "$REDIS" --aclfile "$REDIS/secrets/users.acl" --enable-debug-command yes
+	wait_until 10 redis_answers "$(cat "$REDIS/port")" admin "$(cat "$REDIS/password")" || fail "Redis did not restart"
+	assert_equal "$(redis_cmd "$REDIS" function list libraryname moneybank withcode | sed '1,/^library_code$/d')" "$code"
+	before="$(total)"
+	post "/v1/bitcoins?bitcoins=2"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(total)" "$((before + 2))"
 }
 
 @test "start-lighttpd refuses a password in the environment and says where it belongs" {
