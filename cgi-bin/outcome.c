@@ -28,8 +28,9 @@ struct answer {
  *   other refusals, whose cause we do not know.
  * - 10 s: READONLY, MASTERDOWN: a failover or a Service that points at the
  *   wrong pod takes a readiness period or two to settle.
- * - 30 s: MISCONF, NOAUTH, WRONGPASS, NOPERM: an operator must fix the
- *   volume or the configuration, and a rollout takes that long at least.
+ * - 30 s: MISCONF, NOAUTH, WRONGPASS, NOPERM, a missing function library:
+ *   an operator must fix the volume or the configuration, and a rollout
+ *   (or the Redis pod's next readiness probe) takes that long at least.
  * - 60 s: OOM: with maxmemory-policy volatile-ttl it means nothing is left
  *   to evict; it lasts until an operator raises maxmemory. */
 /* The advice the answers end with: when to try again, and, for states an
@@ -49,6 +50,7 @@ static const struct answer answers[] = {
 	[STORE_PRIMARY_DOWN] = { 503, 10, "the bank's storage is unavailable: a copy of the data lost contact with the original; nothing was changed; " AFTER_RETRY_AFTER },
 	[STORE_AUTH_REJECTED] = { 503, 30, "the bank's storage refused this server's access; nothing was changed; " AFTER_RETRY_AFTER TELL_OPERATOR },
 	[STORE_NO_PERMISSION] = { 503, 30, "the bank's storage does not permit this operation to this server; nothing was changed; " AFTER_RETRY_AFTER TELL_OPERATOR },
+	[STORE_NO_FUNCTION] = { 503, 30, "the bank's storage is not set up to take this operation; nothing was changed; " AFTER_RETRY_AFTER TELL_OPERATOR },
 	[STORE_REFUSED] = { 503, 5, "the bank's storage refused the operation; nothing was changed; " AFTER_RETRY_AFTER },
 	[STORE_TOTAL_LIMIT] = { 409, 0, "the bank cannot hold more: its total may not pass " TOTAL_MAX_TEXT "; nothing was added; deposit a smaller amount" },
 	[STORE_NOT_INTEGER] = { 500, 0, "the bank's stored total is damaged; nothing was changed; try again later" TELL_OPERATOR },

@@ -1,10 +1,10 @@
 /* refusal.c: sorts Redis's error replies by the state they report. The
  * first word of an error is its code (Redis 7 and 8 alike, and errors
- * raised inside a script keep it: "OOM command not allowed ... script: ...").
+ * raised inside a function keep it: "OOM command not allowed ... script: ...").
  * Every refusal means the command did not run: Redis checks a command (a
- * script declared with "#!lua" as a whole, before any of it runs) against
- * its state before running it, and once a script has written, it lets every
- * later command of that script run (deposit.c). */
+ * function that may write as a whole, before any of it runs) against its
+ * state before running it, and once a function has written, it lets every
+ * later command of that function run (deposit.c). */
 #include <string.h>
 
 #include "refusal.h"
@@ -40,10 +40,12 @@ static bool has_code(const char *error, const char *code)
 }
 
 /* Sorts a generic "ERR ..." by its text: INCRBY's own refusals (the
- * deposit script checks the limit first, so an overflow cannot happen, but
- * it would be the same answer), and an ACL refusal inside a script (Redis
+ * deposit function checks the limit first, so an overflow cannot happen,
+ * but it would be the same answer), an ACL refusal inside a function (Redis
  * 7: "The user executing the script can't run this command" or "can't
- * access at least one of the keys", Redis 8: "ACL failure in script"). */
+ * access at least one of the keys", Redis 8: "ACL failure in script"), and
+ * an FCALL of a function Redis does not hold ("Function not found": our
+ * library was never loaded, or was deleted). */
 static enum store_status generic_status(const char *error)
 {
 	if (strstr(error, "increment or decrement would overflow") != NULL)
@@ -54,6 +56,8 @@ static enum store_status generic_status(const char *error)
 	    strstr(error, "can't run this command") != NULL ||
 	    strstr(error, "can't access at least one of the keys") != NULL)
 		return STORE_NO_PERMISSION;
+	if (strstr(error, "Function not found") != NULL)
+		return STORE_NO_FUNCTION;
 	return STORE_REFUSED;
 }
 
@@ -85,7 +89,11 @@ const char *refusal_remedy(enum store_status status)
 	case STORE_AUTH_REJECTED:
 		return "Redis refused our credentials; REDIS_USER and the password in REDIS_PASSWORD_FILE must be a user and password of its ACL file (scripts/lib/gen-redis-secret.sh)";
 	case STORE_NO_PERMISSION:
-		return "the Redis user (REDIS_USER) may not run this; its ACL must allow EVAL with the keys bitcoins and idempotency:*, GET and INCRBY on bitcoins, and GET and SET on idempotency:* (scripts/lib/gen-redis-secret.sh)";
+		return "the Redis user (REDIS_USER) may not run this; its ACL must allow FCALL with the keys bitcoins and idempotency:*, GET and INCRBY on bitcoins, and GET, SET and PTTL on idempotency:* (scripts/lib/gen-redis-secret.sh)";
+	case STORE_NO_FUNCTION:
+		return "Redis lacks the function library moneybank (k8s/redis-functions.lua) that deposits and /healthz call; "
+		       "under Kubernetes the Redis pod's readiness probe loads it within seconds; elsewhere load it as admin: "
+		       "k8s/redis-load-functions.sh k8s/redis-functions.lua ADMIN_PASSWORD_FILE --user admin -h HOST -p PORT";
 	case STORE_NOT_INTEGER:
 		return "the key bitcoins holds something other than an integer; as admin (" REDIS_ADMIN_CLI "), read it (GET bitcoins), then write the right total (SET bitcoins N)";
 	case STORE_WRONG_TYPE:

@@ -1,13 +1,13 @@
 /* refusal.h: Redis's error replies, sorted into the states they report. An
  * error reply means Redis refused the command: it did not run (our deposit
- * script can only fail before its first write, see deposit.c). */
+ * function can only fail before its first write, see deposit.c). */
 #ifndef MONEYBANK_REFUSAL_H
 #define MONEYBANK_REFUSAL_H
 
 #include "store.h"
 
 /* Returns the state an error reply ("OOM command not allowed...") reports.
- * Errors raised inside a script carry the same code, and unknown ones give
+ * Errors raised inside a function carry the same code, and unknown ones give
  * STORE_REFUSED. */
 enum store_status refusal_status(const char *error);
 

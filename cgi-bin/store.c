@@ -435,7 +435,7 @@ static bool parse_total(const char *text, long long *total)
 
 enum store_status store_probe(struct store *store)
 {
-	const char *argv[] = { "EVAL", deposit_probe_script, "0" };
+	const char *argv[] = { "FCALL", WRITABLE_FUNCTION, "0" };
 	enum store_status status;
 	redisReply *reply = store_run(store, 3, argv, &status);
 
@@ -491,7 +491,7 @@ enum store_status store_deposit(struct store *store, const char *key,
 {
 	char amount_text[NUMBER_MAX], ttl_text[NUMBER_MAX];
 	char record_key[IDEMPOTENCY_KEY_MAX] = "";
-	const char *argv[] = { "EVAL", deposit_script, "1", TOTAL_KEY,
+	const char *argv[] = { "FCALL", DEPOSIT_FUNCTION, "1", TOTAL_KEY,
 	                       amount_text, NULL, NULL };
 	enum store_status status;
 	redisReply *reply;

@@ -1,5 +1,5 @@
 /* store.h: the bitcoin total in Redis. Every change is one atomic Redis
- * script (deposit.c), so concurrent deposits on any number of replicas all
+ * function in Redis (deposit.c), so concurrent deposits on any number of replicas all
  * count, and none takes the total past its limit. */
 #ifndef MONEYBANK_STORE_H
 #define MONEYBANK_STORE_H
@@ -28,6 +28,7 @@ enum store_status {
 	STORE_PRIMARY_DOWN,    /* MASTERDOWN: a replica that lost its primary */
 	STORE_AUTH_REJECTED,   /* NOAUTH, WRONGPASS: our credentials are wrong */
 	STORE_NO_PERMISSION,   /* NOPERM: our Redis user may not run it */
+	STORE_NO_FUNCTION,     /* Redis lacks our function library */
 	STORE_REFUSED,         /* any other error reply: it did not run */
 	STORE_TOTAL_LIMIT,     /* the total would pass TOTAL_MAX (deposit.h);
 	                          nothing changed */
@@ -62,9 +63,10 @@ void store_set_queued(struct store *store, bool queued);
 void store_close(struct store *store);
 
 /* Checks, without writing anything, that Redis would accept a deposit now:
- * it runs a script declared as one that writes, which Redis refuses up
+ * it calls a function that may write (but does not), which Redis refuses up
  * front when it would refuse writes (full, read-only, cannot persist), and
- * which our Redis user must be allowed to run. */
+ * which our Redis user must be allowed to run, and which Redis must hold
+ * (its function library, k8s/redis-functions.lua). */
 enum store_status store_probe(struct store *store);
 
 /* Reads the total; a total never written is 0. */
@@ -76,7 +78,7 @@ enum store_status store_total(struct store *store, long long *total);
  * (NULL: none) it adds it once per key: a key seen before with the same
  * amount sets *replayed and changes nothing; with another amount it gives
  * STORE_KEY_REUSED. The checks, the deposit and the record are one Lua
- * script, so concurrent retries on different replicas count once. */
+ * function, so concurrent retries on different replicas count once. */
 enum store_status store_deposit(struct store *store, const char *key,
                                 long long amount, long long *total,
                                 bool *replayed);

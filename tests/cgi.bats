@@ -202,7 +202,7 @@ run_cgi() {
 	assert_line $'Connection: close\r'
 	assert_line --partial "the bank's storage is full"
 	refute_output --partial Redis
-	[[ "$stderr" == *"refused EVAL: OOM"*"raise maxmemory"* ]] || fail "not logged: $stderr"
+	[[ "$stderr" == *"refused FCALL: OOM"*"raise maxmemory"* ]] || fail "not logged: $stderr"
 	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" 10
 }
 

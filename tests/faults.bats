@@ -447,15 +447,33 @@ no_cgi_of() {
 @test "a Redis user without the needed permissions (NOPERM) gets 503 Retry-After: 30, even when only SET is denied" {
 	local before
 	before="$(redis_total)"
-	# Only SET denied: the script checks it before INCRBY, so a refusal
+	# Only SET denied: the function checks it before INCRBY, so a refusal
 	# still means that nothing changed.
 	redis_cmd "$REDIS" acl setuser default -set >/dev/null
 	deposit 5 noperm-set
 	assert_retry_later "does not permit this operation" 30
 	assert_equal "$(redis_total)" "$before"
-	redis_cmd "$REDIS" acl setuser default -incrby -eval >/dev/null
-	assert_deposits_refused "does not permit this operation" 30 "2. NOPERM: ACL denies SET, INCRBY, EVAL"
+	redis_cmd "$REDIS" acl setuser default -incrby -fcall >/dev/null
+	assert_deposits_refused "does not permit this operation" 30 "2. NOPERM: ACL denies SET, INCRBY, FCALL"
 	assert_unchanged "$before"
+}
+
+@test "a Redis without our function library (FUNCTION FLUSH) gets 503 Retry-After: 30, naming no part, logs how to load it, and changes nothing; once loaded, deposits count again" {
+	local before
+	before="$(redis_total)"
+	redis_cmd "$REDIS" function flush >/dev/null
+	assert_deposits_refused "not set up to take this operation" 30 "2. no function library (FUNCTION FLUSH)"
+	http GET /healthz
+	assert_retry_later "not set up to take this operation" 30
+	grep -q "refused FCALL: ERR Function not found (Redis lacks the function library moneybank .*readiness probe loads it.*load it as admin: k8s/redis-load-functions.sh k8s/redis-functions.lua" \
+		"$STATE/backend/lighttpd.log" || fail "the log does not say what fixes it"
+	assert_unchanged "$before"
+	redis_load_functions "$REDIS" 2>/dev/null
+	deposit 5
+	assert_equal "$HTTP_STATUS" 204
+	http GET /healthz
+	assert_equal "$HTTP_STATUS" 200
+	assert_equal "$(redis_total)" "$((before + 5))"
 }
 
 @test "any other refusal (NOREPLICAS) gets 503 with Retry-After: 5 and changes nothing" {

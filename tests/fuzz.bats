@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Fuzzing: the code that reads untrusted bytes (the query's amount and the
-# Accept header), and the reader of the deposit script's replies, run under
+# Accept header), and the reader of the deposit function's replies, run under
 # libFuzzer with AddressSanitizer and UBSan, each
 # harness also checking the parser's promises (tests/fuzz/fuzz_*.c). CI runs
 # a bounded slice, FUZZ_SECONDS per target (default 30); `make fuzz` runs
@@ -30,6 +30,6 @@ fuzz() {
 	fuzz accept
 }
 
-@test "the deposit script's reply reader counts a deposit only for a reply that says so; any other shape leaves it unknown" {
+@test "the deposit function's reply reader counts a deposit only for a reply that says so; any other shape leaves it unknown" {
 	fuzz deposit
 }

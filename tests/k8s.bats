@@ -102,7 +102,7 @@ teardown() {
 	require_render
 	[[ ! -s "$RENDER_DIR/render.err" ]] || fail "kubectl kustomize failed: $(cat "$RENDER_DIR/render.err")"
 	run bash -c "grep -h '^kind: ' '$RENDER_DIR/app.yaml' '$RENDER_DIR/namespace.yaml' | sort | tr '\n' ' '"
-	assert_output "kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: Service kind: StatefulSet "
+	assert_output "kind: ConfigMap kind: ConfigMap kind: Deployment kind: Ingress kind: Namespace kind: NetworkPolicy kind: NetworkPolicy kind: NetworkPolicy kind: PodDisruptionBudget kind: Service kind: Service kind: Service kind: StatefulSet "
 }
 
 @test "every rendered object and every generated Secret pass the Kubernetes schema" {
@@ -181,7 +181,7 @@ teardown() {
 	check secret-keys
 }
 
-@test "Redis's users: default off, the app only what a deposit and a read need on their keys, the probe only PING, hashes only" {
+@test "Redis's users: default off, the app only FCALL and what a deposit and a read need on their keys, the probe only PING and loading functions, hashes only" {
 	check redis-acl
 }
 
@@ -203,6 +203,10 @@ teardown() {
 
 @test "Redis fsyncs every write, takes no password but hashes from the Secret file, and probes demand PONG" {
 	check redis-durability
+}
+
+@test "Redis is Ready only once it holds the function library from the repository, which its probe user loads; liveness stays a PING" {
+	check redis-functions
 }
 
 @test "the backend and Redis pods meet the restricted Pod Security Standard the namespace enforces" {

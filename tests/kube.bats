@@ -154,6 +154,27 @@ pod_pids() {
 	assert_output --partial NOPERM
 }
 
+@test "Redis's readiness probe loads the function library as probe when Redis lacks it; until then deposits get 503 and change nothing; the app runs no Lua of its own" {
+	local before
+	before="$(total)"
+	run redis_as app eval 'return 1' 0
+	assert_output --partial NOPERM
+	run redis_as app function load "$(printf '#!lua name=other\nredis.register_function("f", function() return 1 end)')"
+	assert_output --partial NOPERM
+	run redis_as admin function flush
+	assert_output OK
+	post "/v1/bitcoins?bitcoins=4"
+	assert_json_error 503
+	assert_equal "$(total)" "$before"
+	run kube_redis_ready
+	assert_success
+	run redis_as admin function list libraryname moneybank
+	assert_line moneybank
+	post "/v1/bitcoins?bitcoins=4"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(total)" "$((before + 4))"
+}
+
 @test "a deposit is in the AOF on the claimed volume" {
 	post "/v1/bitcoins?bitcoins=7"
 	assert_equal "$HTTP_STATUS" 204

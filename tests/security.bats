@@ -3,8 +3,8 @@
 # with production's users (scripts/lib/gen-redis-secret.sh --files-only: the
 # users.acl of the Secret redis-acl, and a password file per user): the
 # backend, as the app's user, serves every API path; the app's credentials
-# are refused everything else; the probe's may only PING; the default user
-# is off. The password is read from a file and is in no process's
+# are refused everything else, any Lua but our function library included;
+# the probe's may only PING and load that library; the default user is off. The password is read from a file and is in no process's
 # environment. BACKEND_MODE and APP_DIR come from the environment.
 
 bats_require_minimum_version 1.5.0
@@ -95,6 +95,11 @@ assert_refused_to() {
 		fail "$user ran: $* -> $reply"
 }
 
+# Succeeds once the test Redis has no AOF rewrite scheduled or in progress.
+aof_rewritten() {
+	[[ "$(redis_cmd "$REDIS" info persistence | tr -d '\r' | grep -cxE 'aof_rewrite_(in_progress|scheduled):0')" == 2 ]]
+}
+
 # Prints the pids of the programs (bitcoins.cgi, healthz.cgi) lighttpd $1 runs.
 programs_of() {
 	pgrep -P "$1" -x 'bitcoins.cgi|healthz.cgi' || true
@@ -178,7 +183,8 @@ assert_no_secret_in() {
 	assert_refused_to app rename bitcoins stolen
 	assert_refused_to app incrby idempotency:x 1
 	assert_refused_to app del idempotency:x
-	# Scripts call commands as their caller: no way around the ACL there.
+	# No Lua of its own (see below); and a script would call commands as
+	# its caller: no way around the ACL there either.
 	assert_refused_to app eval "return redis.call('GET', 'other-key')" 0
 	assert_refused_to app eval "return redis.call('SET', KEYS[1], 'x')" 1 other-key
 	assert_refused_to app eval "return redis.call('SET', KEYS[1], '0')" 1 bitcoins
@@ -195,8 +201,45 @@ assert_no_secret_in() {
 	assert_equal "$(as_user app get bitcoins)" "$before"
 }
 
-@test "the probe's credentials may only PING" {
+@test "the app's credentials run no Lua of their own: EVAL of an endless loop, EVALSHA, SCRIPT and FUNCTION LOAD, DELETE, FLUSH are refused; FCALL of our functions works" {
+	local before library
+	before="$(redis_cmd "$REDIS" get bitcoins)"
+	library="$(redis_cmd "$REDIS" function list withcode)"
+	# The loop would hold Redis unkillably after its write (BUSY for every
+	# client, SCRIPT KILL refused); timeout bounds the test should it run.
+	run timeout 10 redis-cli -p "$(cat "$REDIS/port")" --user app --askpass \
+		eval "redis.call('SET','idempotency:loop','1') while true do end" 0 <"$REDIS/secrets/redis-app-password"
+	[[ "$output" == NOPERM* ]] || fail "app ran EVAL: $output"
+	assert_equal "$(as_user admin ping)" PONG
+	assert_equal "$(redis_cmd "$REDIS" exists idempotency:loop)" 0
+	assert_refused_to app eval 'return 1' 0
+	assert_refused_to app eval_ro 'return 1' 0
+	assert_refused_to app evalsha "$(as_user admin script load 'return 1')" 0
+	assert_refused_to app script load 'return 1'
+	assert_refused_to app script kill
+	assert_refused_to app script exists 0
+	assert_refused_to app function load "$(printf '#!lua name=other\nredis.register_function("spin", function() while true do end end)')"
+	assert_refused_to app function load replace "$(printf '#!lua name=moneybank\nredis.register_function("deposit", function() return 1 end)')"
+	assert_refused_to app function delete moneybank
+	assert_refused_to app function flush
+	assert_refused_to app function restore x
+	assert_refused_to app function kill
+	assert_refused_to app function list
+	# Our library is as it was, and the app may call its functions.
+	assert_equal "$(redis_cmd "$REDIS" function list withcode)" "$library"
+	assert_equal "$(as_user app fcall writable 0)" 1
+	run as_user app fcall deposit 1 bitcoins 0
+	assert_line --index 0 0
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" "$before"
+}
+
+@test "the probe's credentials may only PING and list and load functions" {
 	assert_equal "$(as_user probe ping)" PONG
+	run as_user probe function list libraryname moneybank
+	assert_line --index 1 moneybank
+	assert_refused_to probe fcall writable 0
+	assert_refused_to probe function flush
+	assert_refused_to probe function delete moneybank
 	assert_refused_to probe get bitcoins
 	assert_refused_to probe info
 	assert_refused_to probe config get maxmemory
@@ -354,6 +397,24 @@ assert_no_secret_in() {
 	assert_equal "$(header Idempotent-Replayed)" true
 	run grep -c CRITICAL "$REDIS/redis.log"
 	assert_output 0
+}
+
+@test "Redis keeps the function library in its AOF: after an AOF rewrite and a restart nobody loads it again, and deposits go on" {
+	local before code
+	# The code alone: Redis may list the functions in another order.
+	code="$(redis_cmd "$REDIS" function list libraryname moneybank withcode | sed '1,/^library_code$/d')"
+	assert_equal "$code" "$(cat "$REPO_DIR/k8s/redis-functions.lua")"
+	redis_cmd "$REDIS" bgrewriteaof >/dev/null
+	wait_until 10 aof_rewritten || fail "the AOF rewrite did not end"
+	stop_pidfile "$REDIS/pid"
+	# redis_spawn, not redis_start, which would load the library.
+	redis_spawn "$REDIS" --aclfile "$REDIS/secrets/users.acl" --enable-debug-command yes
+	wait_until 10 redis_answers "$(cat "$REDIS/port")" admin "$(cat "$REDIS/password")" || fail "Redis did not restart"
+	assert_equal "$(redis_cmd "$REDIS" function list libraryname moneybank withcode | sed '1,/^library_code$/d')" "$code"
+	before="$(total)"
+	post "/v1/bitcoins?bitcoins=2"
+	assert_equal "$HTTP_STATUS" 204
+	assert_equal "$(total)" "$((before + 2))"
 }
 
 @test "start-lighttpd refuses a password in the environment and says where it belongs" {

@@ -20,8 +20,8 @@
 #   scripts/lib/gen-redis-secret.sh --files-only  only the files below, no kubectl
 #                                             (the local stack and the tests)
 #
-# The users (Redis checks the commands a script calls against its caller's
-# ACL, so the app's user is allowed exactly what the deposit script and a
+# The users (Redis checks the commands a function calls against its caller's
+# ACL, so the app's user is allowed exactly what the deposit function and a
 # read of the total do, on exactly their keys):
 #   default  off, no password: no client can be it (a connection that has not
 #            authenticated as another user may run nothing but AUTH). Its
@@ -30,9 +30,15 @@
 #            MULTI/EXEC in the AOF (each keyed deposit) would be dropped at
 #            the next start (redis/redis#14541, seen here with Redis 7.0 and
 #            8.0; fixed upstream in late 2025)
-#   app      EVAL with the keys bitcoins and idempotency:*; GET and INCRBY on
-#            bitcoins; GET, SET and PTTL on idempotency:*; nothing else
-#   probe    PING only
+#   app      FCALL with the keys bitcoins and idempotency:*; GET and INCRBY on
+#            bitcoins; GET, SET and PTTL on idempotency:*; nothing else. It
+#            calls only the functions of our library (k8s/redis-functions.lua):
+#            no EVAL, EVALSHA, SCRIPT or FUNCTION, so no Lua of its choosing
+#            runs (a loop that holds Redis unkillably, a heap past maxmemory).
+#            FCALL_RO is not needed: both functions may write.
+#   probe    PING, and FUNCTION LIST and LOAD: the Redis pod's readiness probe
+#            loads our library when Redis lacks it (k8s/redis-load-functions.sh).
+#            Its password is mounted in the Redis pod only.
 #   admin    everything, for the operator
 #
 # The passwords live in the git-ignored folder k8s/secrets (SECRETS_DIR
@@ -76,8 +82,8 @@ readonly LEGACY_SECRET=redis-auth
 # ACL file splits its lines on each one.
 permissions() {
 	case "$1" in
-	app) echo "resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set +pttl ~idempotency:*)" ;;
-	probe) echo "resetkeys resetchannels -@all +ping" ;;
+	app) echo "resetkeys resetchannels -@all +fcall ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set +pttl ~idempotency:*)" ;;
+	probe) echo "resetkeys resetchannels -@all +ping +function|list +function|load" ;;
 	admin) echo "~* &* +@all" ;;
 	esac
 }

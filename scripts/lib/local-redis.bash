@@ -5,7 +5,7 @@
 # on 127.0.0.1 only (protected mode on), holds a developer's test balance, and
 # a password file there would protect nothing from the one user who owns
 # both. `make stack` runs Redis with production's ACL users and password files.
-# Sourced by those scripts, which set PROGRAM and MAKE_TARGET (for messages),
+# Sourced by those scripts, which set REPO_DIR, PROGRAM and MAKE_TARGET (for messages),
 # REDIS_PORT and DATA_DIR first.
 
 REDIS_PID=""
@@ -39,13 +39,18 @@ wait_for() {
 	done
 }
 
-# Starts the durable Redis in the background and waits until it answers.
+# Starts the durable Redis in the background, waits until it answers, and
+# makes it hold our function library (k8s/redis-functions.lua), as the
+# default user: this Redis has no ACL users. The programs call its
+# functions; a Redis that restarts on the same data keeps it.
 start_redis() {
 	mkdir -p "$DATA_DIR"
 	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA_DIR" \
 		--appendonly yes --appendfsync always --save '' --protected-mode yes &
 	REDIS_PID=$!
 	wait_for redis-cli -p "$REDIS_PORT" ping
+	"$REPO_DIR/k8s/redis-load-functions.sh" "$REPO_DIR/k8s/redis-functions.lua" "" \
+		-h 127.0.0.1 -p "$REDIS_PORT"
 }
 
 # Stops Redis, if it was started, and waits for it: SIGTERM makes it flush

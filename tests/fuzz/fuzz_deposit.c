@@ -1,11 +1,11 @@
 /* fuzz_deposit.c: libFuzzer harness for deposit_outcome(), which reads the
- * deposit script's reply. The input is parsed as Redis's wire protocol by
+ * deposit function's reply. The input is parsed as Redis's wire protocol by
  * hiredis's own reader, as store.c receives it, and every complete reply is
  * read. ASan and UBSan catch memory errors and undefined behaviour; the
  * checks below catch broken promises:
  *   - a deposit (STORE_OK, not replayed) only for exactly {0, total}, with
  *     that total; a replay only for exactly {1, 0};
- *   - every other reply is one of the script's known answers {2..5, 0}, or
+ *   - every other reply is one of the function's known answers {2..5, 0}, or
  *     leaves the outcome unknown: a reply of another shape may be the
  *     answer to a deposit that ran, so it is never taken for one that did
  *     not, nor for one that did. */
@@ -27,7 +27,7 @@ static void check(int kept, const char *promise)
 	}
 }
 
-/* Returns the script's answer code when the reply is {code, n} with two
+/* Returns the function's answer code when the reply is {code, n} with two
  * integers, or -1. */
 static long long answer_code(const redisReply *reply)
 {
@@ -40,7 +40,7 @@ static long long answer_code(const redisReply *reply)
 
 /* Tells whether the input declares an array of more than 99 elements:
  * hiredis 0.14's reader allocates room for them all at once (1.x caps it at
- * maxelements), and Redis never sends the deposit script such a reply. */
+ * maxelements), and Redis never sends the deposit function such a reply. */
 static bool declares_huge_array(const uint8_t *data, size_t size)
 {
 	size_t i, digits;

@@ -255,9 +255,10 @@ const checks = {
 
   // Redis's users (the Secret redis-acl): the default user off (no client
   // can authenticate as it); the app's
-  // allowed exactly what a deposit (the script and the commands it calls,
+  // allowed exactly what a deposit (the function and the commands it calls,
   // which Redis checks against the caller's ACL) and a read need, on their
-  // keys only; the probe's only PING; the admin's everything; every user
+  // keys only, and no Lua but our functions (FCALL, no EVAL); the probe's
+  // only PING and FUNCTION LIST and LOAD; the admin's everything; every user
   // with a SHA-256 hash, never a password or nopass.
   'redis-acl'(render) {
     const users = aclUsers(render);
@@ -273,8 +274,8 @@ const checks = {
       // replays the AOF as the default user and EXEC checks them again
       // (redis/redis#14541): a keyed deposit is a MULTI/EXEC in the AOF.
       default: 'off resetpass ~* &* +@all',
-      app: 'on resetkeys resetchannels -@all +eval ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set +pttl ~idempotency:*)',
-      probe: 'on resetkeys resetchannels -@all +ping',
+      app: 'on resetkeys resetchannels -@all +fcall ~bitcoins ~idempotency:* (+get +incrby ~bitcoins) (+get +set +pttl ~idempotency:*)',
+      probe: 'on resetkeys resetchannels -@all +ping +function|list +function|load',
       admin: 'on ~* &* +@all',
     };
     for (const [name, rules] of Object.entries(expected)) {
@@ -399,6 +400,31 @@ const checks = {
         `the Redis ${probe} does not demand PONG from redis-cli ping: ${script}`);
     }
     return `${container.image}, appendfsync ${conf.appendfsync}`;
+  },
+
+  // Redis's readiness probe makes it hold our function library, the only Lua
+  // the app's user may run: it runs the loader on the library, both from a
+  // mounted ConfigMap and both as in the repository, as the probe user with
+  // its mounted password, before it demands PONG; liveness loads nothing (a
+  // failed load must never restart Redis).
+  'redis-functions'(render) {
+    const { workload, container } = redis(render);
+    const readiness = ((container.readinessProbe || {}).exec || {}).command || [];
+    const script = readiness.join(' ');
+    const call = /\bbash (\S+\/redis-load-functions\.sh) (\S+\.lua) (\S+) --user probe -h 127\.0\.0\.1 -p 6379 && /.exec(script);
+    assert(call, `the Redis readinessProbe does not load the library as probe before its PING: ${script}`);
+    const [, loader, library, passwordFile] = call;
+    for (const [file, repoFile] of [[loader, 'k8s/redis-load-functions.sh'], [library, 'k8s/redis-functions.lua']]) {
+      assert(mountedConfigFile(render, workload, container, file) === src.read(repoFile),
+        `${file} in the Redis pod is not ${repoFile}`);
+    }
+    assert(secretFileOf(workload, container, passwordFile) === 'redis-probe/password',
+      `the loader reads its password from ${passwordFile}, not the Secret redis-probe's password`);
+    for (const probe of ['startupProbe', 'livenessProbe']) {
+      const command = (((container[probe] || {}).exec || {}).command || []).join(' ');
+      assert(!/function|\.lua/i.test(command), `the Redis ${probe} touches the function library: ${command}`);
+    }
+    return `readiness loads ${library} with ${loader} as probe`;
   },
 
   // The pods meet the "restricted" Pod Security Standard the namespace

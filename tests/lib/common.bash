@@ -89,15 +89,33 @@ redis_spawn() {
 	echo "$!" >"$dir/pid"
 }
 
-# Starts a redis-server like redis_spawn, and waits until it answers. An
-# answer from another Redis still on the port does not count: this one must
-# be alive.
+# Makes the Redis in directory $1 hold our function library, as production's
+# readiness probe does (k8s/redis-load-functions.sh), as the user and with
+# the password in its files user and password, when there are: the admin,
+# or the default user of a Redis without ACL users.
+redis_load_functions() {
+	local dir="$1" password_file=""
+	local -a flags=(-p "$(cat "$dir/port")")
+	[[ ! -f "$dir/user" ]] || flags+=(--user "$(cat "$dir/user")")
+	[[ ! -s "$dir/password" ]] || password_file="$dir/password"
+	"$REPO_DIR/k8s/redis-load-functions.sh" "$REPO_DIR/k8s/redis-functions.lua" \
+		"$password_file" "${flags[@]}"
+}
+
+# Starts a redis-server like redis_spawn, waits until it answers, and loads
+# our function library into it (a Redis that restarts on the same data keeps
+# it). An answer from another Redis still on the port does not count: this
+# one must be alive.
 redis_start() {
 	local dir="$1"
 	redis_spawn "$@"
 	if ! wait_until 10 redis_answers "$(cat "$dir/port")" "$(cat_if_any "$dir/user")" "$(cat_if_any "$dir/password")" ||
 		process_gone "$(cat "$dir/pid")"; then
 		tail -5 "$dir/redis.log" >&2
+		return 1
+	fi
+	if ! redis_load_functions "$dir"; then
+		echo "redis_start: the function library could not be loaded" >&2
 		return 1
 	fi
 }

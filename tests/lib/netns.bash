@@ -89,7 +89,8 @@ netns_redis_cli() {
 }
 
 # Starts Redis in the namespace on address $2 (default 127.0.0.1), durable
-# as in production, with its data in DIR/redis (kept across restarts).
+# as in production, with its data in DIR/redis (kept across restarts), and
+# makes it hold our function library.
 netns_redis_start() {
 	local dir="$1" address="${2:-127.0.0.1}"
 	mkdir -p "$dir/redis"
@@ -98,7 +99,9 @@ netns_redis_start() {
 		--dir "$dir/redis" --appendonly yes --appendfsync always --save '' \
 		>>"$dir/redis/redis.log" 2>&1 3>&- &
 	echo "$!" >"$dir/redis/pid"
-	wait_until 10 netns_redis_answers "$dir" "$address"
+	wait_until 10 netns_redis_answers "$dir" "$address" &&
+		netns_run "$dir" "$REPO_DIR/k8s/redis-load-functions.sh" "$REPO_DIR/k8s/redis-functions.lua" "" \
+			-h "$address" -p "$NETNS_REDIS_PORT"
 }
 
 # Succeeds when the namespace's Redis at address $2 answers PONG.

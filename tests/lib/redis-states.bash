@@ -101,7 +101,8 @@ redis_restart_loading() {
 # Starts a Redis in directory $1, on the port in $1/port, whose data lives
 # on a tmpfs of size $2 (say 4m) in a mount namespace of its own. A sleeper
 # holds the namespace (pid in $1/holder.pid), so that the volume outlives a
-# Redis restart, and vanishes with it. More redis-server arguments follow.
+# Redis restart, and vanishes with it. It holds our function library once it
+# answers. More redis-server arguments follow.
 redis_start_on_volume() {
 	local dir="$1" size="$2"
 	shift 2
@@ -120,7 +121,7 @@ redis_start_on_volume() {
 		--bind 127.0.0.1 --port "$(cat "$dir/port")" --dir "$dir/volume" \
 		--appendonly yes --save '' "$@" >>"$dir/redis.log" 2>&1 3>&- &
 	echo "$!" >"$dir/pid"
-	wait_until 10 redis_answers "$(cat "$dir/port")"
+	wait_until 10 redis_answers "$(cat "$dir/port")" && redis_load_functions "$dir"
 }
 
 # Runs the command $2... in the mount namespace of the volume in directory

@@ -65,6 +65,8 @@ kube_render() {
 	mkdir -p "$render"
 	kubectl kustomize "$REPO_DIR/k8s" >"$render/app.yaml"
 	: >"$render/namespace.yaml"
+	# The ingress controller's settings play no part in the pods.
+	: >"$render/controller-config.yaml"
 	{
 		SECRETS_DIR="$TARGET_DIR/secrets" "$REPO_DIR/scripts/lib/gen-redis-secret.sh" --print
 		echo ---
@@ -75,7 +77,10 @@ kube_render() {
 }
 
 # Succeeds when the Redis pod's own readiness probe command (from the played
-# pod spec) passes in it.
+# pod spec) passes in it. podman 4.3 runs no readiness probe itself (only
+# liveness, as a healthcheck: containers/podman#12417), so this is what
+# makes the played Redis hold the function library, as the probe does in a
+# cluster; target_start waits on it.
 kube_redis_ready() {
 	local -a probe
 	mapfile -t probe <"$TARGET_DIR/play/redis-readiness-probe"
