@@ -16,6 +16,7 @@ readonly DATA_DIR="$REPO_DIR/data"
 PORT="${PORT:-8080}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 BACKEND_PID=""
+RUN_DIR=""
 # shellcheck source=scripts/lib/local-redis.bash
 source "$REPO_DIR/scripts/lib/local-redis.bash"
 
@@ -27,6 +28,7 @@ stop_all() {
 		wait "$BACKEND_PID" 2>/dev/null || true
 	fi
 	stop_redis
+	[[ -z "$RUN_DIR" ]] || rm -rf "$RUN_DIR"
 	echo "$PROGRAM: stopped" >&2
 }
 
@@ -35,7 +37,10 @@ main() {
 	require_free_port "$REDIS_PORT" REDIS_PORT
 	trap stop_all INT TERM EXIT
 	start_redis
-	REDIS_HOST=127.0.0.1 REDIS_PORT="$REDIS_PORT" PORT="$PORT" \
+	# lighttpd's private directory (FastCGI sockets); made here, not by
+	# start-lighttpd, so that it goes when we stop.
+	RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/moneybank.XXXXXX")"
+	REDIS_HOST=127.0.0.1 REDIS_PORT="$REDIS_PORT" PORT="$PORT" RUN_DIR="$RUN_DIR" \
 		"$REPO_DIR/build/start-lighttpd" &
 	BACKEND_PID=$!
 	wait_for curl -sf "http://127.0.0.1:$PORT/healthz"
