@@ -123,6 +123,10 @@ static const char *load_credentials(struct config *config)
 		return "server misconfigured: REDIS_USER is set, but REDIS_PASSWORD_FILE, its password, is not";
 	if (password_file == NULL)
 		return NULL;
+	/* The launcher and the programs run in different directories, so a
+	 * relative path would be read by one and missed by the other. */
+	if (password_file[0] != '/')
+		return "server misconfigured: REDIS_PASSWORD_FILE must be an absolute path";
 	return read_password(password_file, config->redis_password);
 }
 

@@ -13,6 +13,9 @@
 -- MISCONF, READONLY, NOREPLICAS), as it refuses INCRBY itself.
 --
 -- Every error reply of deposit means that nothing changed:
+-- - the amount and the record's lifetime are checked before anything else
+--   (the programs send only valid ones; anyone else with the app's
+--   credentials might not);
 -- - the reads that precede the first write can fail only on an ACL (their
 --   WRONGTYPE is an answer, not an error: see read below);
 -- - INCRBY is the first write: it fails whole or not at all;
@@ -64,6 +67,13 @@ local function check_record(key, amount, ttl)
   return nil
 end
 
+-- Succeeds when text is a whole number from 1 to 2^53 - 1 written in plain
+-- decimal digits, as the programs send amounts and lifetimes.
+local function positive_whole(text)
+  return type(text) == 'string' and string.find(text, '^[1-9]%d*$') ~= nil
+    and #text <= 16 and tonumber(text) <= TOTAL_MAX
+end
+
 -- FCALL deposit 1 TOTAL_KEY AMOUNT, or FCALL deposit 2 TOTAL_KEY RECORD_KEY
 -- AMOUNT TTL_SECONDS: adds the amount unless the total would pass TOTAL_MAX,
 -- once per record key. The limit is compared as amount > room, the room left
@@ -73,6 +83,12 @@ end
 -- client learns the largest amount that still does.
 local function deposit(keys, args)
   local amount, ttl = args[1], args[2]
+  if not positive_whole(amount) then
+    return redis.error_reply('ERR deposit: the amount must be a whole number from 1 to 2^53-1')
+  end
+  if keys[2] and not positive_whole(ttl) then
+    return redis.error_reply('ERR deposit: the record lifetime must be a whole number of seconds from 1')
+  end
   if keys[2] then
     local refused = check_record(keys[2], amount, ttl)
     if refused then return refused end

@@ -92,10 +92,15 @@ assert_refused() {
 	assert_refused "cannot make RUN_DIR $BATS_TEST_TMPDIR/none/run" RUN_DIR="$BATS_TEST_TMPDIR/none/run"
 }
 
-@test "start-lighttpd refuses relative directories, a LIGHTTPD_PATH that is not lighttpd, and a config lighttpd rejects, says why, and starts nothing" {
+@test "start-lighttpd refuses relative directories and a relative password file, a LIGHTTPD_PATH that is not lighttpd, and a config lighttpd rejects, says why, and starts nothing" {
 	assert_refused "APP_DIR must be an absolute path, not 'build'" APP_DIR=build
 	assert_refused "CONF_DIR must be an absolute path, not '.'" CONF_DIR=.
 	assert_refused "RUN_DIR must be an absolute path, not 'run'" RUN_DIR=run
+	# A password file the launcher could read from where it runs, which the
+	# programs, run elsewhere, could not.
+	printf 'secret\n' >"$BATS_TEST_TMPDIR/password"
+	(cd "$BATS_TEST_TMPDIR" && assert_refused "REDIS_PASSWORD_FILE must be an absolute path" \
+		REDIS_USER=app REDIS_PASSWORD_FILE=password)
 	assert_refused "LIGHTTPD_PATH /bin/true is not lighttpd" LIGHTTPD_PATH=/bin/true
 	# lighttpd.conf with one value lighttpd rejects; its reason is shown.
 	mkdir -p "$BATS_TEST_TMPDIR/conf"

@@ -228,9 +228,25 @@ assert_no_secret_in() {
 	# Our library is as it was, and the app may call its functions.
 	assert_equal "$(redis_cmd "$REDIS" function list withcode)" "$library"
 	assert_equal "$(as_user app fcall writable 0)" 1
-	run as_user app fcall deposit 1 bitcoins 0
+	run as_user app fcall deposit 1 bitcoins 1
 	assert_line --index 0 0
-	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" "$before"
+	assert_equal "$(redis_cmd "$REDIS" get bitcoins)" "$((before + 1))"
+}
+
+@test "the deposit function refuses an amount or a record lifetime that is not a whole number from 1, and changes nothing" {
+	local before call
+	before="$(redis_cmd "$REDIS" get bitcoins)"
+	for call in "1 bitcoins -3" "1 bitcoins 0" "1 bitcoins 1e3" "1 bitcoins abc" "1 bitcoins 9007199254740992" \
+		"2 bitcoins idempotency:sec-a 5 -1" "2 bitcoins idempotency:sec-b 5 abc" "2 bitcoins idempotency:sec-c 5 0"; do
+		# shellcheck disable=SC2086 # the call's words are its arguments
+		run as_user app fcall deposit $call
+		assert_output --partial "ERR deposit:"
+		assert_equal "$(redis_cmd "$REDIS" get bitcoins)" "$before"
+	done
+	assert_equal "$(redis_cmd "$REDIS" exists idempotency:sec-a idempotency:sec-b idempotency:sec-c)" 0
+	run as_user app fcall deposit 2 bitcoins idempotency:sec-d 5 60
+	assert_line --index 0 0
+	assert_line --index 1 "$((before + 5))"
 }
 
 @test "the probe's credentials may only PING and list and load functions" {
