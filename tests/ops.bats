@@ -290,6 +290,20 @@ secret_field() {
 		"$(openssl pkey -in "$secrets/tls.key" -pubout)"
 }
 
+@test "renew-cert --new-key alone replaces the key of a certificate issued in the last 24 hours at once: a leaked key cannot wait" {
+	local host=bitcoin.192.0.2.10.nip.io secrets="$BATS_TEST_TMPDIR/secrets" key
+	SECRETS_DIR="$secrets" "$REPO/scripts/lib/gen-cert.sh" --files-only "$host" 2>/dev/null
+	key="$(cat "$secrets/tls.key")"
+	renew_cert --new-key
+	assert_success
+	assert_line "renew-cert: issued a new certificate for $host, with a new key"
+	refute_output --partial "counts as renewed"
+	[[ "$(cat "$secrets/tls.key")" != "$key" ]] || fail "--new-key kept the key"
+	assert_equal "$(secret_field tls.key)" "$(cat "$secrets/tls.key")"
+	assert_equal "$(openssl x509 -in "$secrets/tls.crt" -noout -pubkey)" \
+		"$(openssl pkey -in "$secrets/tls.key" -pubout)"
+}
+
 @test "renew-cert refuses without a certificate, or without the namespace, and changes nothing" {
 	local secrets="$BATS_TEST_TMPDIR/secrets" cert
 	renew_cert
