@@ -123,6 +123,31 @@ add_tls_secret() {
 	assert_output "skaffold delete --kube-context minikube --namespace devops-2025"
 }
 
+@test "k8s-down run again says the app was already gone, and still keeps the data" {
+	write_overlay bitcoin.192.0.2.10.nip.io
+	run "$REPO/scripts/k8s-down.sh"
+	assert_success
+	assert_line "k8s-down: removed the app from devops-2025 on minikube (skaffold delete)"
+	run "$REPO/scripts/k8s-down.sh"
+	assert_success
+	assert_line "k8s-down: the app was already gone from devops-2025 on minikube (no Deployment backend, no StatefulSet redis)"
+	refute_output --partial "removed the app"
+	assert_output --partial "and the Redis data (PVC data-redis-0); make k8s-up brings the app back with the same total"
+	has_object persistentvolumeclaim.data-redis-0
+	refute_refusals
+}
+
+@test "k8s-down after k8s-purge says there is no Redis data to keep, not that the total comes back" {
+	CONFIRM=devops-2025 run "$REPO/scripts/k8s-down.sh" --purge
+	assert_success
+	run "$REPO/scripts/k8s-down.sh"
+	assert_success
+	assert_output --partial "there is no Redis data to keep (no PVC data-redis-0, as after make k8s-purge): make k8s-up deploys Money Bank again, with a total of 0"
+	refute_output --partial "the same total"
+	refute_output --partial "and the Redis data (PVC data-redis-0)"
+	refute_refusals
+}
+
 @test "k8s-down and k8s-purge on a cluster without the namespace say nothing is left and succeed" {
 	rm "$CLUSTER/namespace"
 	run "$REPO/scripts/k8s-down.sh"
