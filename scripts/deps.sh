@@ -39,14 +39,23 @@ declare -A GROUP_PACKAGES=(
 	[node]="nodejs npm"
 )
 
-# Prints the packages of the given groups, one per line, without repeats.
-packages_of_groups() {
+# Exits 2 naming the first unknown group, if any. Called before anything else:
+# packages_of_groups runs in a pipeline or a process substitution, whose exit
+# would not stop this script.
+refuse_unknown_groups() {
 	local group
 	for group in "$@"; do
 		if [[ -z "${GROUP_PACKAGES[$group]+set}" ]]; then
-			echo "deps.sh: unknown group '$group' (known: ${!GROUP_PACKAGES[*]})" >&2
+			echo "deps.sh: unknown group '$group' (known: ${!GROUP_PACKAGES[*]}); nothing was installed" >&2
 			exit 2
 		fi
+	done
+}
+
+# Prints the packages of the given (known) groups, one per line, without repeats.
+packages_of_groups() {
+	local group
+	for group in "$@"; do
 		tr ' ' '\n' <<<"${GROUP_PACKAGES[$group]}"
 	done | sort -u
 }
@@ -123,9 +132,11 @@ main() {
 	fi
 	if [[ "$1" == --list ]]; then
 		shift
+		refuse_unknown_groups "$@"
 		packages_of_groups "$@"
 		return 0
 	fi
+	refuse_unknown_groups "$@"
 	local missing=() package
 	while read -r package; do
 		is_installed "$package" || missing+=("$package")

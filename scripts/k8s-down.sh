@@ -18,7 +18,8 @@
 # whole cluster, every namespace's data), then make purge-local (this
 # clone's files).
 #
-# Safe to run again: what is already gone is reported, not an error.
+# Safe to run again: what is already gone (the app, the namespace, the PVC)
+# is reported, not an error.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,11 +37,21 @@ usage() {
 	usage_exit "$1" "${BASH_SOURCE[0]}"
 }
 
+# Succeeds when the object $1 (KIND/NAME) exists in the namespace.
+object_exists() {
+	kube get "$1" -o name >/dev/null 2>&1
+}
+
 # Deletes what skaffold deployed. The objects are named alike in k8s/ and in
 # the k8s-local/ overlay (only the Ingress host differs), so without the
-# overlay the default profile deletes the same objects.
+# overlay the default profile deletes the same objects. skaffold delete runs
+# even when the workloads are gone already: it also clears what a stopped
+# run left (Services, Ingress, policies), and changes nothing otherwise.
 remove_app() {
-	local profile=()
+	local profile=() present=no
+	if object_exists deployment/backend || object_exists statefulset/redis; then
+		present=yes
+	fi
 	if [[ -f "$OVERLAY" ]]; then
 		profile=(--profile "$SKAFFOLD_PROFILE")
 	else
@@ -48,7 +59,12 @@ remove_app() {
 	fi
 	(cd "$REPO_DIR" && skaffold delete "${profile[@]}" --kube-context "$KUBE_CONTEXT" \
 		--namespace "$NAMESPACE")
-	say "removed the app from $NAMESPACE on $KUBE_CONTEXT (skaffold delete)"
+	if [[ "$present" == yes ]]; then
+		say "removed the app from $NAMESPACE on $KUBE_CONTEXT (skaffold delete)"
+	else
+		say "the app was already gone from $NAMESPACE on $KUBE_CONTEXT (no Deployment backend," \
+			"no StatefulSet redis)"
+	fi
 }
 
 # Deletes the Redis volume's claim once no pod uses it (kubectl waits for
@@ -95,10 +111,14 @@ main() {
 		remove_data
 		say "kept: the namespace $NAMESPACE and the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls;" \
 			"make k8s-up deploys Money Bank again, with a total of 0"
-	else
+	elif object_exists "pvc/$REDIS_CLAIM"; then
 		say "kept: the namespace $NAMESPACE, the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls, and" \
 			"the Redis data (PVC $REDIS_CLAIM); make k8s-up brings the app back with the same" \
 			"total, make k8s-purge deletes the data too"
+	else
+		say "kept: the namespace $NAMESPACE and the Secrets redis-acl, redis-app, redis-probe and bitcoin-tls;" \
+			"there is no Redis data to keep (no PVC $REDIS_CLAIM, as after make k8s-purge):" \
+			"make k8s-up deploys Money Bank again, with a total of 0"
 	fi
 }
 

@@ -33,7 +33,8 @@ readonly NAMESPACE=devops-2025
 readonly KUBE_CONTEXT=minikube
 # The minikube profile behind that context (minikube names them alike).
 readonly PROFILE=minikube
-readonly CACERT="$REPO_DIR/k8s/secrets/tls.crt"
+# Where scripts/lib/gen-cert.sh writes the certificate (SECRETS_DIR, same default).
+readonly CACERT="${SECRETS_DIR:-$REPO_DIR/k8s/secrets}/tls.crt"
 # A fixed run id keeps a second `skaffold run` from rolling pods needlessly.
 readonly RUN_ID=money-bank-minikube
 # Where minikube's ingress addon runs the controller, and the ConfigMap it

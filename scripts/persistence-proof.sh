@@ -6,7 +6,8 @@
 #   scripts/persistence-proof.sh [HOST]     HOST defaults to bitcoin.<minikube ip>.nip.io
 #
 # Run scripts/minikube-up.sh first. The requests go through the Ingress over
-# HTTPS, checked against k8s/secrets/tls.crt.
+# HTTPS, checked against the certificate gen-cert.sh wrote: SECRETS_DIR/tls.crt
+# (default k8s/secrets/tls.crt).
 set -euo pipefail
 # shellcheck source=scripts/lib/cli.bash
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.bash"
@@ -16,7 +17,7 @@ REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
 readonly NAMESPACE=devops-2025
 readonly KUBE_CONTEXT=minikube
-readonly CACERT="$REPO_DIR/k8s/secrets/tls.crt"
+readonly CACERT="${SECRETS_DIR:-$REPO_DIR/k8s/secrets}/tls.crt"
 
 HOST=""
 IP=""
@@ -31,8 +32,10 @@ api() {
 	curl -sS --fail --max-time 5 --cacert "$CACERT" --resolve "$HOST:443:$IP" "$@"
 }
 
-# Prints the total, retrying for up to two minutes while pods come back
-# (the backends are unready while Redis restarts, and the Ingress answers 503).
+# Prints the total, retrying for up to two minutes while pods come back:
+# while Redis restarts the backends stay ready (their probes ask /livez, which
+# does not reach Redis) and answer their own JSON 503, which curl --fail
+# turns into a retry.
 read_total() {
 	local attempt
 	for attempt in $(seq 60); do

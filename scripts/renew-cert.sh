@@ -8,12 +8,13 @@
 #
 #   scripts/renew-cert.sh [--new-key] [--force]
 #
-#   --new-key  replace the private key too (k8s/secrets/tls.key)
+#   --new-key  replace the private key too (k8s/secrets/tls.key), at once:
+#              implies --force, since a leaked key cannot wait 24 hours
 #   --force    renew even a certificate issued in the last 24 hours
 #
-# A certificate issued in the last 24 hours counts as renewed: running this
-# again then only makes sure the Secret holds it, which also finishes a run
-# that stopped before updating the Secret.
+# Without either, a certificate issued in the last 24 hours counts as
+# renewed: running this again then only makes sure the Secret holds it, which
+# also finishes a run that stopped before updating the Secret.
 # Clients check the server against this self-signed certificate (curl
 # --cacert k8s/secrets/tls.crt), so after a renewal every client must fetch
 # the new k8s/secrets/tls.crt; with the old one it fails with "SSL
@@ -102,7 +103,7 @@ main() {
 	local new_key=no force=no changed=no host
 	while [[ $# -gt 0 ]]; do
 		case "$1" in
-		--new-key) new_key=yes ;;
+		--new-key) new_key=yes force=yes ;;
 		--force) force=yes ;;
 		-h | --help) usage 0 ;;
 		*)

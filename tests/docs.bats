@@ -137,6 +137,32 @@ require_namespaces() {
 	assert_output ""
 }
 
+@test "README.md and docs/ hold no unfilled placeholder: no <!-- lead: note, no DATE, MACHINE" {
+	local file
+	for file in $(docs_files); do
+		docs_check_placeholders "$file"
+	done >"$BATS_TEST_TMPDIR/failures"
+	run cat "$BATS_TEST_TMPDIR/failures"
+	assert_output ""
+}
+
+@test "the placeholder check catches a <!-- lead: note and DATE, MACHINE, and passes filled text" {
+	local clone="$BATS_TEST_TMPDIR/clone"
+	mkdir -p "$clone"
+	cat >"$clone/README.md" <<'EOF'
+# Fixture
+
+Figures from DATE, MACHINE.
+  <!-- lead: fill this from make bench -->
+Figures from 2026-11-30, 2 cores. <!-- a plain comment -->
+EOF
+	REPO_DIR="$clone" run docs_check_placeholders README.md
+	assert_output - <<'EOF'
+README.md:3: an unfilled placeholder: Figures from DATE, MACHINE.
+README.md:4: an unfilled placeholder: <!-- lead: fill this from make bench -->
+EOF
+}
+
 @test "make help answers, and every script in scripts/ answers --help with its usage, but the listed few" {
 	run make -s -C "$REPO_DIR" help
 	assert_success

@@ -494,6 +494,45 @@ EOF
 	assert_output 1
 }
 
+# A curl stand-in that logs the certificate file given with --cacert to
+# $STUB_DIR/cacerts, then fails as curl --fail does on a 503.
+stub_curl_logging_cacert() {
+	cat >"$STUB_DIR/bin/curl" <<'EOF'
+#!/usr/bin/env bash
+while (($#)); do
+	[[ "$1" != --cacert ]] || echo "$2" >>"$STUB_DIR/cacerts"
+	shift
+done
+exit 22
+EOF
+	chmod +x "$STUB_DIR/bin/curl"
+}
+
+@test "minikube-up.sh checks HTTPS and prints its curls with SECRETS_DIR/tls.crt, where gen-cert.sh writes the certificate" {
+	stub_tools
+	stub_curl_logging_cacert
+	local host=bitcoin.192.0.2.10.nip.io ip=192.0.2.10 cacert
+	cacert="$(realpath -m --relative-to="$PWD" "$BATS_TEST_TMPDIR/secrets/tls.crt")"
+	minikube_up_step print_curl_commands "$host" "$ip"
+	assert_success
+	assert_line "  curl --cacert $cacert --resolve $host:443:$ip \"https://$host/v1/bitcoins\"; echo"
+	# Its HTTPS check, with no waits between the tries.
+	SECRETS_DIR="$BATS_TEST_TMPDIR/secrets" run bash -c \
+		'source "$1/scripts/minikube-up.sh"; sleep() { :; }; wait_for_https "$2" "$3"' _ "$REPO_DIR" "$host" "$ip"
+	assert_failure
+	run sort -u "$STUB_DIR/cacerts"
+	assert_output "$BATS_TEST_TMPDIR/secrets/tls.crt"
+}
+
+@test "persistence-proof.sh sends its requests with --cacert SECRETS_DIR/tls.crt, where gen-cert.sh writes the certificate" {
+	stub_tools
+	stub_curl_logging_cacert
+	SECRETS_DIR="$BATS_TEST_TMPDIR/secrets" run "$REPO_DIR/scripts/persistence-proof.sh"
+	assert_failure
+	run sort -u "$STUB_DIR/cacerts"
+	assert_output "$BATS_TEST_TMPDIR/secrets/tls.crt"
+}
+
 @test "enabling the ingress addon merges 429, TLS 1.2-1.3 with its suites, HSTS and no trusted forwarding headers into its ConfigMap, idempotently, then waits for the webhook" {
 	stub_tools
 	# minikube's addon ConfigMap (deploy/addons/ingress/ingress-deploy.yaml.tmpl).

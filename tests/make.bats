@@ -246,6 +246,21 @@ EOF
 	fi
 }
 
+@test "deps.sh with an unknown group, alone or among known ones, exits 2 naming it and looks up and installs nothing" {
+	stub_empty_machine 0
+	cd "$REPO_DIR"
+	local args
+	for args in "bogus" "buidl run" "run buidl" "--list buidl run"; do
+		# shellcheck disable=SC2086 # one group a word
+		PATH="$STUBS/bin:$PATH" run scripts/deps.sh $args
+		assert_failure 2
+		assert_output --regexp "deps.sh: unknown group '(bogus|buidl)' \(known: .*\); nothing was installed"
+		refute_output --partial "lighttpd"
+	done
+	run stub_calls
+	assert_output ""
+}
+
 # Stand-ins for a machine with only lighttpd installed: dpkg-query answers
 # from $STUBS/installed and lists each package's files from
 # $STUBS/files/PACKAGE; apt-get "installs" what it is given (nginx with its

@@ -123,6 +123,31 @@ add_tls_secret() {
 	assert_output "skaffold delete --kube-context minikube --namespace devops-2025"
 }
 
+@test "k8s-down run again says the app was already gone, and still keeps the data" {
+	write_overlay bitcoin.192.0.2.10.nip.io
+	run "$REPO/scripts/k8s-down.sh"
+	assert_success
+	assert_line "k8s-down: removed the app from devops-2025 on minikube (skaffold delete)"
+	run "$REPO/scripts/k8s-down.sh"
+	assert_success
+	assert_line "k8s-down: the app was already gone from devops-2025 on minikube (no Deployment backend, no StatefulSet redis)"
+	refute_output --partial "removed the app"
+	assert_output --partial "and the Redis data (PVC data-redis-0); make k8s-up brings the app back with the same total"
+	has_object persistentvolumeclaim.data-redis-0
+	refute_refusals
+}
+
+@test "k8s-down after k8s-purge says there is no Redis data to keep, not that the total comes back" {
+	CONFIRM=devops-2025 run "$REPO/scripts/k8s-down.sh" --purge
+	assert_success
+	run "$REPO/scripts/k8s-down.sh"
+	assert_success
+	assert_output --partial "there is no Redis data to keep (no PVC data-redis-0, as after make k8s-purge): make k8s-up deploys Money Bank again, with a total of 0"
+	refute_output --partial "the same total"
+	refute_output --partial "and the Redis data (PVC data-redis-0)"
+	refute_refusals
+}
+
 @test "k8s-down and k8s-purge on a cluster without the namespace say nothing is left and succeed" {
 	rm "$CLUSTER/namespace"
 	run "$REPO/scripts/k8s-down.sh"
@@ -284,6 +309,20 @@ secret_field() {
 	renew_cert --force --new-key
 	assert_success
 	assert_line "renew-cert: issued a new certificate for $host, with a new key"
+	[[ "$(cat "$secrets/tls.key")" != "$key" ]] || fail "--new-key kept the key"
+	assert_equal "$(secret_field tls.key)" "$(cat "$secrets/tls.key")"
+	assert_equal "$(openssl x509 -in "$secrets/tls.crt" -noout -pubkey)" \
+		"$(openssl pkey -in "$secrets/tls.key" -pubout)"
+}
+
+@test "renew-cert --new-key alone replaces the key of a certificate issued in the last 24 hours at once: a leaked key cannot wait" {
+	local host=bitcoin.192.0.2.10.nip.io secrets="$BATS_TEST_TMPDIR/secrets" key
+	SECRETS_DIR="$secrets" "$REPO/scripts/lib/gen-cert.sh" --files-only "$host" 2>/dev/null
+	key="$(cat "$secrets/tls.key")"
+	renew_cert --new-key
+	assert_success
+	assert_line "renew-cert: issued a new certificate for $host, with a new key"
+	refute_output --partial "counts as renewed"
 	[[ "$(cat "$secrets/tls.key")" != "$key" ]] || fail "--new-key kept the key"
 	assert_equal "$(secret_field tls.key)" "$(cat "$secrets/tls.key")"
 	assert_equal "$(openssl x509 -in "$secrets/tls.crt" -noout -pubkey)" \

@@ -493,6 +493,19 @@ docs_check_paths() {
 	done
 }
 
+# Every placeholder left unfilled in the file, one a line with its line
+# number: an HTML comment starting "<!-- lead:" (a note for whoever fills
+# in a figure) or the text "DATE, MACHINE" (where measured figures' date
+# and machine go).
+docs_check_placeholders() {
+	local file="$1"
+	awk -v file="$file" '/<!--[[:space:]]*lead:|DATE, MACHINE/ {
+		line = $0
+		sub(/^[[:space:]]+/, "", line)
+		print file ":" NR ": an unfilled placeholder: " substr(line, 1, 60)
+	}' "$REPO_DIR/$file"
+}
+
 # Every variable the code in the file sets or expands, or a variable table
 # lists, is read or set by the code; every other NAME_WITH_UNDERSCORE of an
 # inline span appears in the code.
