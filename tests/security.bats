@@ -45,15 +45,21 @@ teardown() {
 
 # Starts a backend of its own as user nobody, as the image runs as 10001,
 # with an unlimited core size limit, talking to the test Redis as the app;
-# sets UNPRIVILEGED to its state directory. Its files live in /tmp, outside
-# the tests' directories, which only root may enter; lighttpd reopens its
-# log as /dev/stderr, so nobody owns that too.
+# sets UNPRIVILEGED to its state directory. Its files, a copy of the
+# programs and the config among them, live in /tmp, outside the tests' and
+# the clone's directories, which only root may enter (a clone made under
+# mktemp -d is 0700); lighttpd reopens its log as /dev/stderr, so nobody
+# owns that too.
 backend_start_unprivileged() {
-	local dir
+	local dir app_dir="${APP_DIR:-$REPO_DIR/build}"
 	dir="$(mktemp -d /tmp/moneybank-unprivileged.XXXXXX)"
 	echo "$dir" >"$BATS_TEST_TMPDIR/unprivileged"
 	chmod 755 "$dir"
-	mkdir -p "$dir/run"
+	mkdir -p "$dir/run" "$dir/conf/cgi-bin" "$dir/app"
+	cp -R "$app_dir/bitcoins.cgi" "$app_dir/healthz.cgi" "$app_dir/start-lighttpd" "$app_dir/errors" "$dir/app/"
+	cp "$REPO_DIR/lighttpd.conf" "$dir/conf/"
+	cp "$REPO_DIR"/cgi-bin/mode-*.conf "$dir/conf/cgi-bin/"
+	chmod -R a+rX "$dir/app" "$dir/conf"
 	free_port >"$dir/port"
 	install -m 0400 -o nobody "$REDIS/secrets/redis-app-password" "$dir/password"
 	touch "$dir/lighttpd.log"
@@ -62,8 +68,9 @@ backend_start_unprivileged() {
 		ulimit -c unlimited
 		PORT="$(cat "$dir/port")" RUN_DIR="$dir/run" REDIS_HOST=127.0.0.1 \
 			REDIS_PORT="$(cat "$REDIS/port")" REDIS_USER=app REDIS_PASSWORD_FILE="$dir/password" \
+			APP_DIR="$dir/app" CONF_DIR="$dir/conf" \
 			exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$REPO_DIR/build/start-lighttpd" >>"$dir/lighttpd.log" 2>&1 3>&-
+			"$dir/app/start-lighttpd" >>"$dir/lighttpd.log" 2>&1 3>&-
 	) &
 	echo "$!" >"$dir/pid"
 	wait_until 10 curl -sf "http://127.0.0.1:$(cat "$dir/port")/livez" >/dev/null ||
