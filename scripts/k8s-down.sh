@@ -92,10 +92,7 @@ main() {
 	"") ;;
 	--purge) purge=yes ;;
 	-h | --help) usage 0 ;;
-	*)
-		echo "$PROGRAM: unknown argument: $1" >&2
-		usage 2
-		;;
+	*) unknown_argument "$1" ;;
 	esac
 	[[ $# -le 1 ]] || usage 2
 	require_tools kubectl skaffold

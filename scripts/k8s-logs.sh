@@ -44,10 +44,7 @@ main() {
 			;;
 		--since=*) options+=("$1") ;;
 		-h | --help) usage 0 ;;
-		*)
-			echo "$PROGRAM: unknown argument: $1" >&2
-			usage 2
-			;;
+		*) unknown_argument "$1" ;;
 		esac
 		shift
 	done

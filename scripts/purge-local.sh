@@ -50,10 +50,7 @@ main() {
 	case "${1:-}" in
 	"") ;;
 	-h | --help) usage 0 ;;
-	*)
-		echo "$PROGRAM: unknown argument: $1" >&2
-		usage 2
-		;;
+	*) unknown_argument "$1" ;;
 	esac
 	local name present=() users
 	for name in "${STATE[@]}"; do

@@ -106,10 +106,7 @@ main() {
 		--new-key) new_key=yes force=yes ;;
 		--force) force=yes ;;
 		-h | --help) usage 0 ;;
-		*)
-			echo "$PROGRAM: unknown argument: $1" >&2
-			usage 2
-			;;
+		*) unknown_argument "$1" ;;
 		esac
 		shift
 	done

@@ -277,10 +277,7 @@ main() {
 			;;
 		--force) force=yes ;;
 		-h | --help) usage 0 ;;
-		*)
-			echo "$PROGRAM: unknown argument: $1" >&2
-			usage 2
-			;;
+		*) unknown_argument "$1" ;;
 		esac
 		shift
 	done

@@ -18,13 +18,7 @@ load lib/kubectl
 load lib/cluster-stubs
 
 setup() {
-	local problem
-	problem="$(kubectl_problem)"
-	[[ -z "$problem" ]] || skip "$problem (the stand-in cluster renders k8s/ with it)"
-	REPO="$BATS_TEST_TMPDIR/repo"
-	mkdir -p "$REPO"
-	cp -R "$REPO_DIR/scripts" "$REPO/"
-	cluster_create
+	cluster_setup_repo
 	cluster_pod_start
 	DEPOSITS="$BATS_TEST_TMPDIR/deposits"
 	mkdir -p "$DEPOSITS"

@@ -17,6 +17,13 @@ usage_exit() {
 	exit "$status"
 }
 
+# Refuses command-line argument $1 and shows the script's usage, on stderr
+# with status 2 (every script that parses arguments defines usage).
+unknown_argument() {
+	echo "$PROGRAM: unknown argument: $1" >&2
+	usage 2
+}
+
 # Says what the script did or found.
 say() {
 	echo "$PROGRAM: $*"

@@ -42,6 +42,19 @@
 #                            does not finish)
 # shellcheck disable=SC2034 # CLUSTER and STUB_DIR are read by the stand-ins
 
+# The setup of every suite that runs the day-2 scripts: skips the test when
+# this kubectl cannot render k8s/, copies scripts/ to $REPO (so that
+# k8s/secrets/ is the test's own), and makes the stand-in cluster.
+cluster_setup_repo() {
+	local problem
+	problem="$(kubectl_problem)"
+	[[ -z "$problem" ]] || skip "$problem (the stand-in cluster renders k8s/ with it)"
+	REPO="$BATS_TEST_TMPDIR/repo"
+	mkdir -p "$REPO"
+	cp -R "$REPO_DIR/scripts" "$REPO/"
+	cluster_create
+}
+
 # Writes the stand-ins into $STUB_DIR/bin, puts them first on the PATH, and
 # makes the cluster: the namespace, the Redis Secrets, the Deployment
 # backend (3 replicas), the StatefulSet redis (1 replica, not started: see
